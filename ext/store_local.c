@@ -1,0 +1,179 @@
+/*
+** store_local.c — the local store over the shadow table "<table>_mappings". See store_local.h.
+**
+** Batches are applied with SQL in the same transaction as the statement that COMMITs them (the SQL
+** layer calls apply() from xSync, as FTS5 flushes its pending terms), so a local table is exactly
+** as transactional as the database: a failed COMMIT leaves nothing behind.
+*/
+#include "store_local.h"
+
+#include <string.h>
+
+typedef struct local_store {
+  cfr_store base;
+  sqlite3 *db;
+  char *schema;
+  char *name;
+  sqlite3_stmt *list_stmt, *get_stmt, *upsert_stmt, *delete_stmt;
+} local_store;
+
+int cfr_store_local_is_shadow(const char *suffix) { return sqlite3_stricmp(suffix, "mappings") == 0; }
+
+static int prepare(local_store *s, sqlite3_stmt **stmt, const char *fmt, char **err) {
+  if (*stmt) { sqlite3_reset(*stmt); return SQLITE_OK; }
+  char *sql = sqlite3_mprintf(fmt, s->schema, s->name);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+static void copy_column(char *dst, size_t size, sqlite3_stmt *stmt, int col) {
+  const char *text = (const char *)sqlite3_column_text(stmt, col);
+  dst[0] = 0;
+  if (text && cfr_copy_field(dst, size, text) != 0) dst[0] = 0;
+}
+
+static void read_mapping(sqlite3_stmt *stmt, cfr_mapping *m) {
+  copy_column(m->origin_ip, sizeof(m->origin_ip), stmt, 0);
+  copy_column(m->vendor, sizeof(m->vendor), stmt, 1);
+  copy_column(m->region, sizeof(m->region), stmt, 2);
+  copy_column(m->modified_on, sizeof(m->modified_on), stmt, 3);
+}
+
+static int local_list(cfr_store *store, cfr_mapping_list *out, char **err) {
+  local_store *s = (local_store *)store;
+  int rc = prepare(s, &s->list_stmt, "SELECT origin_ip, vendor, region, modified_on FROM \"%w\".\"%w_mappings\"", err);
+  if (rc != SQLITE_OK) return rc;
+  while ((rc = sqlite3_step(s->list_stmt)) == SQLITE_ROW) {
+    cfr_mapping m;
+    read_mapping(s->list_stmt, &m);
+    if ((rc = cfr_mapping_list_push(out, &m)) != SQLITE_OK) break;
+  }
+  sqlite3_reset(s->list_stmt);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+static int local_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
+  local_store *s = (local_store *)store;
+  int rc = prepare(s, &s->get_stmt, "SELECT origin_ip, vendor, region, modified_on FROM \"%w\".\"%w_mappings\" WHERE origin_ip = ?1", err);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(s->get_stmt, 1, ip, -1, SQLITE_STATIC);
+  rc = sqlite3_step(s->get_stmt);
+  *found = rc == SQLITE_ROW;
+  if (*found) read_mapping(s->get_stmt, out);
+  sqlite3_reset(s->get_stmt);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return SQLITE_OK;
+  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+static int apply_one(local_store *s, cfr_change *c, const char *now, char **err) {
+  sqlite3_stmt *stmt;
+  int rc;
+  if (c->kind == CFR_UPSERT) {
+    rc = prepare(s, &s->upsert_stmt,
+                 "INSERT INTO \"%w\".\"%w_mappings\"(origin_ip, vendor, region, modified_on) VALUES(?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(origin_ip) DO UPDATE SET vendor = excluded.vendor, region = excluded.region, "
+                 "modified_on = excluded.modified_on", err);
+    stmt = s->upsert_stmt;
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_text(stmt, 2, c->mapping.vendor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, c->mapping.region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+  } else {
+    rc = prepare(s, &s->delete_stmt, "DELETE FROM \"%w\".\"%w_mappings\" WHERE origin_ip = ?1", err);
+    stmt = s->delete_stmt;
+    if (rc != SQLITE_OK) return rc;
+  }
+  sqlite3_bind_text(stmt, 1, c->mapping.origin_ip, -1, SQLITE_STATIC);
+  rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE) {
+    *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+    return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  }
+  c->applied = 1;
+  return SQLITE_OK;
+}
+
+static int local_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
+  local_store *s = (local_store *)store;
+  char now[CFR_TIME_MAX];
+  cfr_now_rfc3339(now);
+  for (int i = 0; i < n; i++) {
+    int rc = apply_one(s, &changes[i], now, err);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+static int local_regions(cfr_store *store, const cfr_regions **out, char **err) {
+  (void)store; (void)err;
+  *out = cfr_regions_builtin();
+  return SQLITE_OK;
+}
+
+static void local_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
+  (void)store;
+  *list_cost = 10.0 + rows;  /* a read of this database's pages: far cheaper than any request */
+  *get_cost = 10.0;
+}
+
+static void finalize_all(local_store *s) {
+  sqlite3_finalize(s->list_stmt);
+  sqlite3_finalize(s->get_stmt);
+  sqlite3_finalize(s->upsert_stmt);
+  sqlite3_finalize(s->delete_stmt);
+  s->list_stmt = s->get_stmt = s->upsert_stmt = s->delete_stmt = NULL;
+}
+
+static int local_destroy(cfr_store *store, char **err) {
+  local_store *s = (local_store *)store;
+  finalize_all(s);
+  char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS \"%w\".\"%w_mappings\"", s->schema, s->name);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_exec(s->db, sql, 0, 0, NULL);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+static void local_close(cfr_store *store) {
+  local_store *s = (local_store *)store;
+  finalize_all(s);
+  sqlite3_free(s->schema);
+  sqlite3_free(s->name);
+  sqlite3_free(s);
+}
+
+static const cfr_store_methods local_methods = {
+  "local", 1, local_list, local_get, local_apply, local_regions, local_costs, local_destroy, local_close
+};
+
+int cfr_store_local_open(sqlite3 *db, const char *schema, const char *name, int create,
+                         cfr_store **out, char **err) {
+  *out = NULL;
+  if (create) {
+    char *sql = sqlite3_mprintf(
+        "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_mappings\"(origin_ip TEXT PRIMARY KEY, vendor TEXT NOT NULL, "
+        "region TEXT NOT NULL, modified_on TEXT NOT NULL) WITHOUT ROWID", schema, name);
+    if (!sql) return SQLITE_NOMEM;
+    int rc = sqlite3_exec(db, sql, 0, 0, NULL);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) { *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(db)); return rc; }
+  }
+  local_store *s = sqlite3_malloc(sizeof(*s));
+  if (!s) return SQLITE_NOMEM;
+  memset(s, 0, sizeof(*s));
+  s->base.methods = &local_methods;
+  s->db = db;
+  s->schema = sqlite3_mprintf("%s", schema);
+  s->name = sqlite3_mprintf("%s", name);
+  if (!s->schema || !s->name) { local_close(&s->base); return SQLITE_NOMEM; }
+  *out = &s->base;
+  return SQLITE_OK;
+}

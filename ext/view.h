@@ -1,0 +1,61 @@
+/*
+** view.h — what one origin_cloud_regions table looks like to the current statement or transaction:
+** a snapshot of the store (complete after a listing, partial after point lookups) with the
+** transaction's pending writes laid over it, an undo journal for savepoints, and the list of
+** changes to send at COMMIT (rows whose current value differs from the snapshot).
+*/
+#ifndef CFREGIONS_VIEW_H
+#define CFREGIONS_VIEW_H
+
+#include "store.h"
+
+typedef struct cfr_value {
+  int present;                       /* the IP has a mapping */
+  char vendor[CFR_VENDOR_MAX];
+  char region[CFR_REGION_MAX];
+  char modified_on[CFR_TIME_MAX];    /* "" for a pending write */
+} cfr_value;
+
+typedef struct cfr_row {
+  char origin_ip[CFR_IP_TEXT_MAX];
+  cfr_ip addr;                       /* for numeric ordering */
+  cfr_value base;                    /* as in the store's snapshot */
+  cfr_value cur;                     /* as the transaction has left it */
+} cfr_row;
+
+typedef struct cfr_view cfr_view;
+
+cfr_view *cfr_view_new(void);
+void cfr_view_free(cfr_view *view);
+
+/* Replaces the snapshot with a complete listing. Only valid while nothing is pending. */
+int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list);
+int cfr_view_is_complete(const cfr_view *view);
+/* Records what a point lookup found (m == NULL: no mapping). Returns the row index, or -1 (OOM). */
+int cfr_view_add_known(cfr_view *view, const char *origin_ip, const cfr_mapping *m);
+
+/* Row index for a canonical IP, or -1 when the view knows nothing of it. */
+int cfr_view_find(const cfr_view *view, const char *origin_ip);
+const cfr_row *cfr_view_row(const cfr_view *view, int index);
+/* Mappings present now (valid when complete). */
+int cfr_view_present_count(const cfr_view *view);
+
+/* Sets the current value of an IP (new row if unknown; the view must then be complete, so the
+** base is known to be absent). Journaled for savepoints. Returns SQLITE_OK or SQLITE_NOMEM. */
+int cfr_view_set(cfr_view *view, const char *origin_ip, const cfr_value *value);
+int cfr_view_has_changes(const cfr_view *view);
+
+void cfr_view_savepoint(cfr_view *view, int level);
+void cfr_view_release(cfr_view *view, int level);
+void cfr_view_rollback_to(cfr_view *view, int level);
+/* Forgets every pending write (ROLLBACK). */
+void cfr_view_discard_changes(cfr_view *view);
+
+/* Row indices of present rows in numeric IP order; *n receives the count. The array is owned by
+** the caller (sqlite3_free). NULL with *n == 0 for an empty view, or on OOM (returns SQLITE_NOMEM). */
+int cfr_view_sorted(const cfr_view *view, int **out, int *n);
+
+/* The pending changes (deletes first, then upserts), as an array owned by the caller. */
+int cfr_view_changes(const cfr_view *view, cfr_change **out, int *n);
+
+#endif
