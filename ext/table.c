@@ -202,6 +202,11 @@ static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
     }
   }
   info->idxNum = plan;
+  /* Shown by EXPLAIN QUERY PLAN. */
+  info->idxStr = sqlite3_mprintf("%s%s%s",
+                                 (plan & PLAN_IP_IN) ? "lookup origin_ip IN (...)" : (plan & PLAN_IP_EQ) ? "lookup origin_ip = ?" : "full listing",
+                                 (plan & PLAN_LIMIT) ? " LIMIT" : "", (plan & PLAN_OFFSET) ? " OFFSET" : "");
+  info->needToFreeIdxStr = 1;
   return SQLITE_OK;
 }
 
