@@ -120,14 +120,15 @@ static void value_from_mapping(cfr_value *v, const cfr_mapping *m) {
 }
 
 int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list) {
-  clear_rows(view);
+  /* Rows the view knows already (point lookups, pending writes) keep their snapshot and their
+  ** pending value, and keep their index (cursors of the same statement may hold it). */
   for (int i = 0; i < list->count; i++) {
-    int r = cfr_view_find(view, list->items[i].origin_ip);
-    if (r < 0) r = append_row(view, list->items[i].origin_ip);
+    if (cfr_view_find(view, list->items[i].origin_ip) >= 0) continue;
+    int r = append_row(view, list->items[i].origin_ip);
     if (r < 0) return SQLITE_NOMEM;
-    if (!view->rows[r].cur.present) view->present++;
     value_from_mapping(&view->rows[r].base, &list->items[i]);
     view->rows[r].cur = view->rows[r].base;
+    view->present++;
   }
   view->complete = 1;
   return SQLITE_OK;

@@ -28,7 +28,8 @@ typedef struct cfr_view cfr_view;
 cfr_view *cfr_view_new(void);
 void cfr_view_free(cfr_view *view);
 
-/* Replaces the snapshot with a complete listing. Only valid while nothing is pending. */
+/* Completes the snapshot with a listing: adds the IPs the view does not know yet; rows it knows
+** (from point lookups, or with pending writes) are kept as they are. */
 int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list);
 int cfr_view_is_complete(const cfr_view *view);
 /* Records what a point lookup found (m == NULL: no mapping). Returns the row index, or -1 (OOM). */
