@@ -97,8 +97,10 @@ static int known_row(cfr_table *tab, cfr_view *view, const char *ip, int *row) {
 
 static int is_present(cfr_view *view, int row) { return row >= 0 && cfr_view_row(view, row)->cur.present; }
 
-static int check_zone_limit(cfr_table *tab, cfr_view *view, sqlite3_value **cols, const char *verb) {
-  if (cfr_view_present_count(view) < CFR_ZONE_MAX_MAPPINGS) return SQLITE_OK;
+/* freed: mappings the same change removes (1 for a move, whose old IP is left), so a move within a
+** full table is allowed. */
+static int check_zone_limit(cfr_table *tab, cfr_view *view, sqlite3_value **cols, const char *verb, int freed) {
+  if (cfr_view_present_count(view) - freed < CFR_ZONE_MAX_MAPPINGS) return SQLITE_OK;
   char cause[160];
   snprintf(cause, sizeof(cause), "the table already holds %d mappings, the most Cloudflare allows per zone (error 1164)",
            CFR_ZONE_MAX_MAPPINGS);
@@ -114,9 +116,9 @@ static int conflict_error(cfr_table *tab, cfr_view *view, int row, sqlite3_value
 }
 
 /* Puts value at ip, handling an existing mapping as the statement's ON CONFLICT says.
-** replacing_row: the row being moved away from (UPDATE of origin_ip), or -1. */
+** freed: 1 when the change also removes a mapping (UPDATE of origin_ip moves it away), else 0. */
 static int place_row(cfr_table *tab, cfr_view *view, const char *ip, const cfr_value *value,
-                     sqlite3_value **cols, const char *verb, int *skipped) {
+                     sqlite3_value **cols, const char *verb, int freed, int *skipped) {
   int row, rc = known_row(tab, view, ip, &row);
   *skipped = 0;
   if (rc != SQLITE_OK) return rc;
@@ -126,7 +128,7 @@ static int place_row(cfr_table *tab, cfr_view *view, const char *ip, const cfr_v
     if (mode != SQLITE_REPLACE) return conflict_error(tab, view, row, cols, verb);
   } else {
     rc = cfr_table_complete_view(tab, view);  /* the limit needs the full count */
-    if (rc == SQLITE_OK) rc = check_zone_limit(tab, view, cols, verb);
+    if (rc == SQLITE_OK) rc = check_zone_limit(tab, view, cols, verb, freed);
     if (rc != SQLITE_OK) return rc;
   }
   return cfr_view_set(view, ip, value);
@@ -155,7 +157,7 @@ static int update_row(cfr_table *tab, cfr_view *view, sqlite3_value *old_key, sq
   if (old_ip && strcmp(old_ip, ip) == 0) return cfr_view_set(view, ip, &value);
   /* A move: the mapping leaves old_ip and lands on ip. */
   int skipped;
-  rc = place_row(tab, view, ip, &value, cols, "update", &skipped);
+  rc = place_row(tab, view, ip, &value, cols, "update", 1, &skipped);
   if (rc != SQLITE_OK || skipped) return rc;
   return delete_row(tab, view, old_key);
 }
@@ -165,7 +167,7 @@ static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
   cfr_value value;
   int skipped;
   int rc = validate_row(tab, "insert", cols, 0, ip, &value);
-  if (rc == SQLITE_OK) rc = place_row(tab, view, ip, &value, cols, "insert", &skipped);
+  if (rc == SQLITE_OK) rc = place_row(tab, view, ip, &value, cols, "insert", 0, &skipped);
   return rc;
 }
 
