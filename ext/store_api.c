@@ -1,17 +1,332 @@
-/* store_api.c — the API store (in progress). */
+/*
+** store_api.c — the API store: origin_cloud_regions over Cloudflare's API. See store_api.h.
+**
+** v2 (default): /zones/{zone}/origin/cloud_regions — paged listing (per_page=100; pages after the
+** first are fetched concurrently), PUT /batch for upserts. v1: /zones/{zone}/cache/origin_cloud_regions
+** — one-GET listing, PATCH /batch. Both: DELETE /batch with a JSON array of IPs.
+**
+** Credentials are looked up at every request, in this order: cfregions_set_token() /
+** cfregions_set_credentials() on the connection; the variable named by token_env (default
+** CLOUDFLARE_API_TOKEN); CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY. They live only in memory and in
+** request headers.
+*/
 #include "store_api.h"
 
-int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err) {
-  (void)conn; (void)args;
-  *out = NULL;
-  *err = sqlite3_mprintf("store='api' is not available yet");
-  return SQLITE_ERROR;
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_json.h"
+#include "http.h"
+
+#define DEFAULT_BASE_URL "https://api.cloudflare.com/client/v4"
+#define PAGE_SIZE 100
+#define MAX_PAGES 200   /* 20,000 mappings: far above the 3,500 limit; stops a server that never ends */
+
+typedef struct api_store {
+  cfr_store base;
+  cfr_conn *conn;
+  const cfr_api_dialect *dialect;
+  cfr_http *http;
+  char zone_id[33];
+  char *base_url;
+  char *token_env;       /* NULL: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY */
+} api_store;
+
+static const char *effective_base_url(const char *configured) {
+  if (configured && *configured) return configured;
+  const char *env = getenv("CLOUDFLARE_BASE_URL");
+  return env && *env ? env : DEFAULT_BASE_URL;
+}
+
+/* Points the client at the credentials in force now; an error text when there are none. */
+static char *use_credentials(cfr_conn *conn, cfr_http *http, const char *token_env) {
+  if (conn->token) { cfr_http_set_credentials(http, conn->token, NULL, NULL); return NULL; }
+  if (conn->email && conn->key) { cfr_http_set_credentials(http, NULL, conn->email, conn->key); return NULL; }
+  const char *name = token_env ? token_env : "CLOUDFLARE_API_TOKEN";
+  const char *token = getenv(name);
+  if (token && *token) { cfr_http_set_credentials(http, token, NULL, NULL); return NULL; }
+  const char *email = getenv("CLOUDFLARE_EMAIL"), *key = getenv("CLOUDFLARE_API_KEY");
+  if (!token_env && email && *email && key && *key) { cfr_http_set_credentials(http, NULL, email, key); return NULL; }
+  return sqlite3_mprintf("no API credentials: set %s (an API token with Zone Cache Rules permission)%s, "
+                         "or call cfregions_set_token(?) on this connection",
+                         name, token_env ? "" : ", or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY");
+}
+
+static char *collection_path(const api_store *s, const char *suffix) {
+  return sqlite3_mprintf("/zones/%s/%s%s", s->zone_id, s->dialect->collection, suffix ? suffix : "");
+}
+
+/* One request and its decoded result. *root must be json_decref'd by the caller. */
+static json_t *call(api_store *s, const char *method, const char *path, const char *body, int items,
+                    json_t **root, cfr_http_response *resp, char **err) {
+  *root = NULL;
+  memset(resp, 0, sizeof(*resp));
+  char *why = use_credentials(s->conn, s->http, s->token_env);
+  if (why) { *err = why; return NULL; }
+  char *what = sqlite3_mprintf("%s %s", method, path);
+  if (!what) { *err = sqlite3_mprintf("out of memory"); return NULL; }
+  cfr_http_request(s->http, method, path, body, items, resp);
+  json_t *result = cfr_api_result(s->dialect, resp, what, root, err);
+  sqlite3_free(what);
+  return result;
+}
+
+/* ---- listing ---- */
+
+static int list_v1(api_store *s, cfr_mapping_list *out, char **err) {
+  char *path = collection_path(s, NULL);
+  if (!path) return SQLITE_NOMEM;
+  json_t *root;
+  cfr_http_response resp;
+  json_t *value = call(s, "GET", path, NULL, 0, &root, &resp, err);
+  int rc = SQLITE_ERROR;
+  /* No mappings: Cloudflare answers value [] (and modified_on null). */
+  if (value && cfr_api_entries(s->dialect, value, out, err) == 0) rc = SQLITE_OK;
+  json_decref(root);
+  cfr_http_response_clear(&resp);
+  sqlite3_free(path);
+  return rc;
+}
+
+static char *page_path(const api_store *s, int page) {
+  char suffix[64];
+  snprintf(suffix, sizeof(suffix), "?page=%d&per_page=%d", page, PAGE_SIZE);
+  return collection_path(s, suffix);
+}
+
+/* Decodes one v2 page into out; *total_pages from result_info when asked for. */
+static int take_page(api_store *s, cfr_http_response *resp, const char *path, cfr_mapping_list *out,
+                     int *total_pages, char **err) {
+  char *what = sqlite3_mprintf("GET %s", path);
+  json_t *root;
+  json_t *result = what ? cfr_api_result(s->dialect, resp, what, &root, err) : NULL;
+  sqlite3_free(what);
+  int rc = SQLITE_ERROR;
+  if (result && cfr_api_entries(s->dialect, result, out, err) == 0) {
+    rc = SQLITE_OK;
+    if (total_pages) {
+      json_t *pages = json_object_get(json_object_get(root, "result_info"), "total_pages");
+      if (!json_is_integer(pages) || json_integer_value(pages) < 0 || json_integer_value(pages) > MAX_PAGES) {
+        *err = sqlite3_mprintf("GET %s: unexpected response: result_info.total_pages missing or out of range", path);
+        rc = SQLITE_ERROR;
+      } else {
+        *total_pages = (int)json_integer_value(pages);
+      }
+    }
+  }
+  json_decref(root);
+  return rc;
+}
+
+static int fetch_rest_v2(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
+  int n = total_pages - 1;
+  char **paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
+  cfr_http_response *resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
+  int rc = (paths && resps) ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    memset(paths, 0, (size_t)n * sizeof(char *));
+    memset(resps, 0, (size_t)n * sizeof(cfr_http_response));
+    for (int i = 0; i < n && rc == SQLITE_OK; i++)
+      if (!(paths[i] = page_path(s, i + 2))) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    char *why = use_credentials(s->conn, s->http, s->token_env);
+    if (why) { *err = why; rc = SQLITE_ERROR; }
+  }
+  if (rc == SQLITE_OK) cfr_http_get_many(s->http, n, (const char *const *)paths, resps);
+  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = take_page(s, &resps[i], paths[i], out, NULL, err);
+  for (int i = 0; paths && resps && i < n; i++) { sqlite3_free(paths[i]); cfr_http_response_clear(&resps[i]); }
+  sqlite3_free(paths);
+  sqlite3_free(resps);
+  return rc;
+}
+
+static int list_v2(api_store *s, cfr_mapping_list *out, char **err) {
+  char *path = page_path(s, 1);
+  if (!path) return SQLITE_NOMEM;
+  cfr_http_response resp;
+  memset(&resp, 0, sizeof(resp));
+  char *why = use_credentials(s->conn, s->http, s->token_env);
+  int total_pages = 0, rc;
+  if (why) { *err = why; rc = SQLITE_ERROR; }
+  else {
+    cfr_http_request(s->http, "GET", path, NULL, 0, &resp);
+    rc = take_page(s, &resp, path, out, &total_pages, err);
+  }
+  cfr_http_response_clear(&resp);
+  sqlite3_free(path);
+  if (rc == SQLITE_OK && total_pages > 1) rc = fetch_rest_v2(s, total_pages, out, err);
+  return rc;
+}
+
+static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
+  api_store *s = (api_store *)store;
+  return s->dialect->version == 1 ? list_v1(s, out, err) : list_v2(s, out, err);
+}
+
+/* ---- point lookup ---- */
+
+static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
+  api_store *s = (api_store *)store;
+  char *suffix = sqlite3_mprintf("/%s", ip);  /* canonical IPs need no percent-encoding */
+  char *path = suffix ? collection_path(s, suffix) : NULL;
+  sqlite3_free(suffix);
+  if (!path) return SQLITE_NOMEM;
+  json_t *root;
+  cfr_http_response resp;
+  json_t *entry = call(s, "GET", path, NULL, 0, &root, &resp, err);
+  int rc = SQLITE_ERROR;
+  *found = 0;
+  if (!entry && resp.status == 404 && cfr_api_error_code(&resp) == 1142) {
+    /* 1142: "The zone setting does not exist": no mapping for this IP. */
+    sqlite3_free(*err);
+    *err = NULL;
+    rc = SQLITE_OK;
+  } else if (entry) {
+    char why[128];
+    if (cfr_api_entry(s->dialect, entry, out, why, sizeof(why)) == 0) { *found = 1; rc = SQLITE_OK; }
+    else *err = sqlite3_mprintf("GET %s: unexpected response: %s", path, why);
+  }
+  json_decref(root);
+  cfr_http_response_clear(&resp);
+  sqlite3_free(path);
+  return rc;
+}
+
+/* ---- batches ---- */
+
+static int api_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
+  api_store *s = (api_store *)store;
+  int deleting = changes[0].kind == CFR_DELETE;
+  char *body = deleting ? cfr_api_delete_body(changes, n) : cfr_api_upsert_body(s->dialect, changes, n);
+  char *path = collection_path(s, "/batch");
+  if (!body || !path) { free(body); sqlite3_free(path); return SQLITE_NOMEM; }
+  json_t *root;
+  cfr_http_response resp;
+  json_t *result = call(s, deleting ? "DELETE" : s->dialect->upsert_method, path, body, n, &root, &resp, err);
+  int rc = SQLITE_ERROR;
+  if (result) {
+    char *why = NULL;
+    if (cfr_api_batch_outcome(s->dialect, result, changes, n, &why) == 0) rc = SQLITE_OK;
+    else *err = sqlite3_mprintf("%s %s: %s", deleting ? "DELETE" : s->dialect->upsert_method, path, why);
+    sqlite3_free(why);
+  }
+  json_decref(root);
+  cfr_http_response_clear(&resp);
+  free(body);
+  sqlite3_free(path);
+  return rc;
+}
+
+/* ---- supported regions ---- */
+
+static int fetch_regions(cfr_http *http, cfr_conn *conn, const char *token_env, const cfr_api_dialect *d,
+                         const char *zone_id, cfr_regions **out, char **err) {
+  char *why = use_credentials(conn, http, token_env);
+  if (why) { *err = why; return SQLITE_ERROR; }
+  char *path = sqlite3_mprintf("/zones/%s/%s/supported_regions", zone_id, d->collection);
+  if (!path) return SQLITE_NOMEM;
+  cfr_http_response resp;
+  memset(&resp, 0, sizeof(resp));
+  cfr_http_request(http, "GET", path, NULL, 0, &resp);
+  char *what = sqlite3_mprintf("GET %s", path);
+  json_t *root;
+  /* supported_regions is never wrapped, in either generation. */
+  json_t *result = what ? cfr_api_result(&cfr_api_v2, &resp, what, &root, err) : NULL;
+  int rc = SQLITE_ERROR;
+  if (result) {
+    char *perr = NULL;
+    if (cfr_regions_from_json(result, out, &perr) == 0) rc = SQLITE_OK;
+    else *err = sqlite3_mprintf("%s: unexpected response: %s", what, perr ? perr : "bad shape");
+    free(perr);
+  }
+  json_decref(root);
+  cfr_http_response_clear(&resp);
+  sqlite3_free(what);
+  sqlite3_free(path);
+  return rc;
+}
+
+static cfr_http *new_client(const char *base_url, int max_retries, long timeout_ms, char **err) {
+  cfr_http_config cfg = {base_url, max_retries, timeout_ms, "cfregions/" CFREGIONS_VERSION};
+  char *why = NULL;
+  cfr_http *http = cfr_http_new(&cfg, &why);
+  if (!http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
+  free(why);
+  return http;
+}
+
+static int zone_regions(cfr_conn *conn, cfr_http *http, const char *token_env, const char *zone_id,
+                        const char *base_url, int api_version, const cfr_regions **out, char **err) {
+  *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
+  if (*out) return SQLITE_OK;
+  cfr_regions *fetched = NULL;
+  const cfr_api_dialect *d = api_version == 1 ? &cfr_api_v1 : &cfr_api_v2;
+  int rc = fetch_regions(http, conn, token_env, d, zone_id, &fetched, err);
+  if (rc == SQLITE_OK) rc = cfr_conn_cache_zone_regions(conn, zone_id, base_url, api_version, fetched);
+  if (rc == SQLITE_OK) *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
+  return rc;
 }
 
 int cfr_api_zone_regions(cfr_conn *conn, const char *zone_id, const char *base_url, int api_version,
                          const cfr_regions **out, char **err) {
-  (void)conn; (void)zone_id; (void)base_url; (void)api_version;
+  base_url = effective_base_url(base_url);
+  *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
+  if (*out) return SQLITE_OK;
+  if (strlen(zone_id) != 32 || strspn(zone_id, "0123456789abcdefABCDEF") != 32) {
+    *err = sqlite3_mprintf("zone_id '%s': expected the zone's 32 hexadecimal digits", zone_id);
+    return SQLITE_ERROR;
+  }
+  cfr_http *http = new_client(base_url, 2, 60000, err);
+  if (!http) return SQLITE_ERROR;
+  int rc = zone_regions(conn, http, NULL, zone_id, base_url, api_version, out, err);
+  cfr_http_free(http);
+  return rc;
+}
+
+static int api_regions(cfr_store *store, const cfr_regions **out, char **err) {
+  api_store *s = (api_store *)store;
+  return zone_regions(s->conn, s->http, s->token_env, s->zone_id, s->base_url, s->dialect->version, out, err);
+}
+
+static void api_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
+  api_store *s = (api_store *)store;
+  const double request = 10000.0;  /* a round trip dwarfs any local work */
+  double pages = s->dialect->version == 1 ? 1 : fmax(1, ceil(rows / PAGE_SIZE));
+  *list_cost = pages * request + rows;
+  *get_cost = request;
+}
+
+static void api_close(cfr_store *store) {
+  api_store *s = (api_store *)store;
+  cfr_http_free(s->http);
+  sqlite3_free(s->base_url);
+  sqlite3_free(s->token_env);
+  sqlite3_free(s);
+}
+
+static const cfr_store_methods api_methods_v1 = {
+  "api v1", 0, api_list, api_get, api_apply, api_regions, api_costs, NULL, api_close
+};
+static const cfr_store_methods api_methods_v2 = {
+  "api v2", 0, api_list, api_get, api_apply, api_regions, api_costs, NULL, api_close
+};
+
+int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err) {
   *out = NULL;
-  *err = sqlite3_mprintf("the API store is not available yet");
-  return SQLITE_ERROR;
+  api_store *s = sqlite3_malloc(sizeof(*s));
+  if (!s) return SQLITE_NOMEM;
+  memset(s, 0, sizeof(*s));
+  s->base.methods = args->api_version == 1 ? &api_methods_v1 : &api_methods_v2;
+  s->dialect = args->api_version == 1 ? &cfr_api_v1 : &cfr_api_v2;
+  s->conn = conn;
+  memcpy(s->zone_id, args->zone_id, sizeof(s->zone_id));
+  s->base_url = sqlite3_mprintf("%s", effective_base_url(args->base_url));
+  s->token_env = args->token_env ? sqlite3_mprintf("%s", args->token_env) : NULL;
+  if (!s->base_url || (args->token_env && !s->token_env)) { api_close(&s->base); return SQLITE_NOMEM; }
+  s->http = new_client(s->base_url, args->max_retries, args->timeout_ms, err);
+  if (!s->http) { api_close(&s->base); return SQLITE_ERROR; }
+  *out = &s->base;
+  return SQLITE_OK;
 }
