@@ -1,0 +1,791 @@
+#!/usr/bin/env python3
+"""A faithful, stateful fake of Cloudflare's origin cloud region API (v1 and v2) for tests.
+
+    python3 test/fake_cloudflare.py [--port 0] [--port-file PATH] [--token T]... [--email E --key K]
+                                    [--latency-ms N] [--regions FILE]
+
+Python 3 standard library only. Serves the 15 operations of Cloudflare's published OpenAPI definition
+(test/fixtures/cloudflare-openapi.json) under /client/v4/ and at the root, on 127.0.0.1 only, with
+HTTP/1.1 keep-alive. Control paths under /__fake/ (no credentials) reset state, seed zones, inject
+faults and expose the request log; see SPEC.md section 6 and the testing section of the README for
+every choice made where Cloudflare's documents are silent.
+"""
+
+import argparse
+import ipaddress
+import json
+import math
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote
+
+MAX_MAPPINGS = 3500
+MAX_BATCH = 100
+MAX_BODY = 16 * 1024 * 1024
+SETTING_ID = "origin_public_cloud_region"
+DEFAULT_TOKEN = "test-token"
+DEFAULT_REGIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql",
+                               "supported_regions.json")
+
+# Error codes and messages (openapi.json examples and NOTES.md; the ones marked "ours" are unpublished).
+E_INVALID_IP = (1146, "Invalid or missing origin IP address.")
+E_IP_MISMATCH = (1146, "body origin_ip does not match URL")
+E_PER_PAGE = (1146, "invalid per_page parameter, must be between 1 and 100")
+E_PAGE = (1146, "invalid page parameter, must be a positive integer")                       # ours
+E_BATCH_TOO_BIG = (1146, "too many items in batch request, the maximum is 100")              # ours
+E_EXISTS = (1145, "Unable to create new origin_public_cloud_region setting. "
+                  "The zone setting already exists.")
+E_VENDOR_REGION = (1157, "The vendor provided doesn't exist or the region provided does not exist "
+                         "for the specified cloud vendor")
+E_LIMIT = (1164, "Maximum number of IP mappings configured for zone.")
+E_NOT_FOUND = (1142, "Unable to retrieve origin_public_cloud_region setting value. "
+                     "The zone setting does not exist.")
+E_DELETE_MISSING = (1163, "Unable to delete origin_public_cloud_region setting value. "
+                          "No mapping exists for the specified origin IP.")               # ours
+E_UPDATE_INTERNAL = (1140, "Unable to update origin_public_cloud_region setting value. Internal error.")
+E_DELETE_INTERNAL = (1141, "Unable to delete origin_public_cloud_region setting. Internal error.")
+E_READ_INTERNAL = (1000, "Internal error.")                                                 # ours
+E_AUTH = (10000, "Authentication error")
+E_THROTTLED = (971, "Please wait and consider throttling your request speed")
+E_MALFORMED_JSON = (6007, "Malformed JSON in request body")
+E_NO_ROUTE = (7000, "No route for that URI")
+ITEM_MISSING = "No mapping exists for the specified origin IP."                             # ours
+
+ZONE_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+IP_CHARS = frozenset("0123456789abcdefABCDEF:.")
+
+
+class BadBody(Exception):
+    """The request body cannot be decoded into the operation's type (Go's json.Unmarshal fails)."""
+
+
+def canonical_ip(text):
+    """RFC 5952 / dotted-quad canonical form of text, or None if text is not a bare IP address."""
+    if not isinstance(text, str) or not text or len(text) > 45 or not IP_CHARS.issuperset(text):
+        return None  # rules out prefixes, zone ids, spaces, non-ASCII digits
+    try:
+        addr = ipaddress.ip_address(text)  # rejects IPv4 octets with leading zeros (also embedded)
+    except ValueError:
+        return None
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        return "::ffff:" + str(addr.ipv4_mapped)  # Python < 3.13 prints ::ffff:c000:201
+    return str(addr)  # lowercase, no leading zeros, longest (first) run of >=2 zero groups as ::
+
+
+def ip_sort_key(canon):
+    addr = ipaddress.ip_address(canon)
+    return (addr.version, int(addr))
+
+
+def now_rfc3339():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def error_body(*errors):
+    return {"result": None, "success": False,
+            "errors": [{"code": c, "message": m} for c, m in errors], "messages": []}
+
+
+def ok_body(result, **extra):
+    body = {"result": result, "success": True, "errors": [], "messages": []}
+    body.update(extra)
+    return body
+
+
+class Reply:
+    """What a handler answers: a status and a JSON document (or raw bytes)."""
+
+    def __init__(self, status, body, headers=None, raw=None):
+        self.status, self.body, self.headers, self.raw = status, body, headers or {}, raw
+
+
+def fail(status, *errors):
+    return Reply(status, error_body(*errors))
+
+
+# --------------------------------------------------------------------------------------------------
+# State
+
+
+class Zone:
+    def __init__(self):
+        self.mappings = {}      # canonical ip -> {"vendor", "region", "modified_on"}
+        self.modified_on = None  # last change of the mapping set; None once it is empty
+
+    def sorted_ips(self):
+        return sorted(self.mappings, key=ip_sort_key)
+
+
+class State:
+    def __init__(self, regions, latency_ms):
+        self.lock = threading.Lock()
+        self.regions = regions
+        self.valid = {v: {r.get("name") for r in lst if isinstance(r, dict)}
+                      for v, lst in regions.get("vendors", {}).items()}
+        self.default_latency_ms = latency_ms
+        self.reset()
+
+    def reset(self):
+        self.zones = {}
+        self.log = []
+        self.clear_faults()
+
+    def clear_faults(self):
+        self.latency_ms = self.default_latency_ms
+        self.rules = []
+        self.reject_items = {}
+
+    def zone(self, zone_id):
+        z = self.zones.get(zone_id)
+        if z is None:
+            z = self.zones[zone_id] = Zone()
+        return z
+
+    def region_ok(self, vendor, region):
+        return vendor in self.valid and region in self.valid[vendor]
+
+    def match_fault(self, method, path):
+        """Counts this request against every rule; returns the first rule that applies to it."""
+        hit = None
+        for rule in self.rules:
+            if rule["method"] and rule["method"] != method:
+                continue
+            if rule["path_contains"] not in path:
+                continue
+            rule["seen"] += 1
+            n = rule["seen"] - rule["after"]
+            if n <= 0 or (rule["count"] is not None and rule["applied"] >= rule["count"]):
+                continue
+            if n % rule["every"]:
+                continue
+            rule["applied"] += 1
+            if hit is None:
+                hit = rule
+        return hit
+
+
+# --------------------------------------------------------------------------------------------------
+# Request bodies, decoded the way Cloudflare's (Go) backend would: a JSON type mismatch fails the whole
+# body (6007); a missing or null string field is the empty string.
+
+
+def decode_json(raw):
+    def no_constants(name):
+        raise ValueError(name)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError):
+        raise BadBody()
+
+
+def str_field(obj, name):
+    value = obj.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadBody()
+    return value
+
+
+def decode_item(obj, ip_field):
+    if obj is None:
+        obj = {}
+    if not isinstance(obj, dict):
+        raise BadBody()
+    return str_field(obj, ip_field), str_field(obj, "vendor"), str_field(obj, "region")
+
+
+def decode_list(doc):
+    if doc is None:
+        return []
+    if not isinstance(doc, list):
+        raise BadBody()
+    return doc
+
+
+# --------------------------------------------------------------------------------------------------
+# The API
+
+
+class Api:
+    """The 15 operations. Every method is called with the state lock held and, where the path has
+    one, a valid canonical path IP."""
+
+    def __init__(self, state):
+        self.s = state
+
+    # ---- shapes
+    @staticmethod
+    def v1_entry(ip, m):
+        return {"origin-ip": ip, "vendor": m["vendor"], "region": m["region"],
+                "modified_on": m["modified_on"]}
+
+    @staticmethod
+    def v2_entry(ip, m):
+        return {"origin_ip": ip, "vendor": m["vendor"], "region": m["region"],
+                "modified_on": m["modified_on"]}
+
+    @staticmethod
+    def v1_wrap(value, modified_on):
+        return {"id": SETTING_ID, "editable": True, "value": value, "modified_on": modified_on}
+
+    def v1_list_result(self, z):
+        return self.v1_wrap([self.v1_entry(ip, z.mappings[ip]) for ip in z.sorted_ips()],
+                            z.modified_on if z.mappings else None)
+
+    # ---- shared validation and writes
+    def check_item(self, raw_ip, vendor, region):
+        """(canonical ip, None) or (None/ip, (code, message)) for one upsert item."""
+        ip = canonical_ip(raw_ip)
+        if ip is None:
+            return None, E_INVALID_IP
+        if not self.s.region_ok(vendor, region):
+            return ip, E_VENDOR_REGION
+        return ip, None
+
+    def put(self, z, ip, vendor, region, stamp):
+        z.mappings[ip] = {"vendor": vendor, "region": region, "modified_on": stamp}
+        z.modified_on = stamp
+
+    def remove(self, z, ip, stamp):
+        m = z.mappings.pop(ip)
+        z.modified_on = stamp if z.mappings else None  # the last one removes the rule record
+        return m
+
+    def single_upsert(self, z, raw, ip_field, path_ip=None, create_only=False):
+        """Shared by v1 POST, v1 PATCH and v2 PUT. Returns (reply or None, canonical ip)."""
+        if not raw:
+            return fail(400, E_INVALID_IP), None
+        raw_ip, vendor, region = decode_item(decode_json(raw), ip_field)
+        ip = canonical_ip(raw_ip)
+        if ip is None:
+            return fail(400, E_INVALID_IP), None
+        if path_ip is not None and ip != path_ip:
+            return fail(400, E_IP_MISMATCH), None
+        if not self.s.region_ok(vendor, region):
+            return fail(400, E_VENDOR_REGION), None
+        if ip in z.mappings:
+            if create_only:
+                return fail(400, E_EXISTS), None
+        elif len(z.mappings) >= MAX_MAPPINGS:
+            return fail(403, E_LIMIT), None
+        self.put(z, ip, vendor, region, now_rfc3339())
+        return None, ip
+
+    def batch_upsert(self, z, raw, ip_field):
+        """Returns (reply or None, succeeded, failed, stamp or None); items in the API's v2 naming."""
+        if not raw:
+            return fail(400, E_INVALID_IP), None, None, None
+        items = [decode_item(o, ip_field) for o in decode_list(decode_json(raw))]
+        if len(items) > MAX_BATCH:
+            return fail(400, E_BATCH_TOO_BIG), None, None, None
+        plan, failed, new = [], [], set()
+        for raw_ip, vendor, region in items:
+            ip, err = self.check_item(raw_ip, vendor, region)
+            if err is None and ip in self.s.reject_items:
+                err = (None, self.s.reject_items[ip])
+            if err is not None:
+                failed.append({"origin_ip": ip or raw_ip, "error": err[1]})
+                continue
+            if ip not in z.mappings:
+                new.add(ip)
+            plan.append((ip, vendor, region))
+        if new and len(z.mappings) + len(new) > MAX_MAPPINGS:
+            return fail(403, E_LIMIT), None, None, None  # refused whole
+        stamp = now_rfc3339() if plan else None
+        succeeded = []
+        for ip, vendor, region in plan:
+            self.put(z, ip, vendor, region, stamp)
+            succeeded.append({"origin_ip": ip, "vendor": vendor, "region": region})
+        return None, succeeded, failed, stamp
+
+    def batch_delete(self, z, raw):
+        if not raw:  # what the official SDKs send: no body
+            return fail(400, E_INVALID_IP), None, None, None
+        ips = decode_list(decode_json(raw))
+        if any(x is not None and not isinstance(x, str) for x in ips):
+            raise BadBody()
+        if len(ips) > MAX_BATCH:
+            return fail(400, E_BATCH_TOO_BIG), None, None, None
+        succeeded, failed, stamp = [], [], None
+        for raw_ip in ips:
+            raw_ip = raw_ip or ""
+            ip = canonical_ip(raw_ip)
+            if ip is None:
+                failed.append({"origin_ip": raw_ip, "error": E_INVALID_IP[1]})
+            elif ip in self.s.reject_items:
+                failed.append({"origin_ip": ip, "error": self.s.reject_items[ip]})
+            elif ip not in z.mappings:
+                failed.append({"origin_ip": ip, "error": ITEM_MISSING})
+            else:
+                stamp = stamp or now_rfc3339()
+                m = self.remove(z, ip, stamp)
+                succeeded.append({"origin_ip": ip, "vendor": m["vendor"], "region": m["region"]})
+        return None, succeeded, failed, stamp
+
+    @staticmethod
+    def v1_items(items):
+        out = []
+        for it in items:
+            it = dict(it)
+            it["origin-ip"] = it.pop("origin_ip")
+            out.append(it)
+        return out
+
+    def supported_regions(self, zone_id, **_):
+        return Reply(200, ok_body(self.s.regions))
+
+    # ---- v1: /zones/{zone_id}/cache/origin_cloud_regions
+    def v1_list(self, zone_id, **_):
+        return Reply(200, ok_body(self.v1_list_result(self.s.zone(zone_id))))
+
+    def v1_create(self, zone_id, body, **_):
+        z = self.s.zone(zone_id)
+        reply, ip = self.single_upsert(z, body, "ip", create_only=True)
+        if reply:
+            return reply
+        m = z.mappings[ip]
+        return Reply(200, ok_body(self.v1_wrap(self.v1_entry(ip, m), m["modified_on"])))
+
+    def v1_upsert(self, zone_id, body, **_):
+        z = self.s.zone(zone_id)
+        reply, _ip = self.single_upsert(z, body, "ip")
+        return reply or Reply(200, ok_body(self.v1_list_result(z)))
+
+    def v1_get(self, zone_id, ip, **_):
+        z = self.s.zone(zone_id)
+        if ip not in z.mappings:
+            return fail(404, E_NOT_FOUND)
+        m = z.mappings[ip]
+        return Reply(200, ok_body(self.v1_wrap(self.v1_entry(ip, m), m["modified_on"])))
+
+    def v1_delete(self, zone_id, ip, **_):
+        z = self.s.zone(zone_id)
+        if ip not in z.mappings:
+            return fail(404, E_DELETE_MISSING)
+        m = self.remove(z, ip, now_rfc3339())
+        return Reply(200, ok_body(self.v1_wrap(self.v1_entry(ip, m), m["modified_on"])))
+
+    def v1_batch_upsert(self, zone_id, body, **_):
+        reply, ok, bad, stamp = self.batch_upsert(self.s.zone(zone_id), body, "ip")
+        if reply:
+            return reply
+        value = {"succeeded": self.v1_items(ok), "failed": self.v1_items(bad)}
+        return Reply(200, ok_body(self.v1_wrap(value, stamp)))
+
+    def v1_batch_delete(self, zone_id, body, **_):
+        reply, ok, bad, stamp = self.batch_delete(self.s.zone(zone_id), body)
+        if reply:
+            return reply
+        value = {"succeeded": self.v1_items(ok), "failed": self.v1_items(bad)}
+        return Reply(200, ok_body(self.v1_wrap(value, stamp)))
+
+    # ---- v2: /zones/{zone_id}/origin/cloud_regions
+    def v2_list(self, zone_id, query, **_):
+        def int_param(name, default):
+            values = query.get(name)
+            if not values:
+                return default
+            return int(values[0]) if re.fullmatch(r"[0-9]{1,9}", values[0]) else -1
+        per_page = int_param("per_page", 20)
+        if not 1 <= per_page <= 100:
+            return fail(400, E_PER_PAGE)
+        page = int_param("page", 1)
+        if page < 1:
+            return fail(400, E_PAGE)
+        z = self.s.zone(zone_id)
+        ips = z.sorted_ips()
+        chunk = ips[(page - 1) * per_page:page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(chunk), "total_count": len(ips),
+                "total_pages": math.ceil(len(ips) / per_page)}
+        return Reply(200, ok_body([self.v2_entry(ip, z.mappings[ip]) for ip in chunk],
+                                  result_info=info))
+
+    def v2_get(self, zone_id, ip, **_):
+        z = self.s.zone(zone_id)
+        if ip not in z.mappings:
+            return fail(404, E_NOT_FOUND)
+        return Reply(200, ok_body(self.v2_entry(ip, z.mappings[ip])))
+
+    def v2_put(self, zone_id, ip, body, **_):
+        z = self.s.zone(zone_id)
+        reply, _ip = self.single_upsert(z, body, "origin_ip", path_ip=ip)
+        return reply or Reply(200, ok_body(self.v2_entry(ip, z.mappings[ip])))
+
+    def v2_delete(self, zone_id, ip, **_):
+        z = self.s.zone(zone_id)
+        if ip not in z.mappings:
+            return fail(404, E_NOT_FOUND)
+        self.remove(z, ip, now_rfc3339())
+        return Reply(200, ok_body({"origin_ip": ip}))
+
+    def v2_batch_put(self, zone_id, body, **_):
+        reply, ok, bad, _stamp = self.batch_upsert(self.s.zone(zone_id), body, "origin_ip")
+        return reply or Reply(200, ok_body({"succeeded": ok, "failed": bad}))
+
+    def v2_batch_delete(self, zone_id, body, **_):
+        reply, ok, bad, _stamp = self.batch_delete(self.s.zone(zone_id), body)
+        return reply or Reply(200, ok_body({"succeeded": ok, "failed": bad}))
+
+
+# (generation, literal tail or None for "/{origin_ip}", method) -> (operation, kind)
+# kind: "read", "write", "batch" (for the request log's items, and for fault envelopes).
+ROUTES = {
+    ("v1", "", "GET"): ("v1_list", "read"),
+    ("v1", "", "POST"): ("v1_create", "write"),
+    ("v1", "", "PATCH"): ("v1_upsert", "write"),
+    ("v1", "batch", "PATCH"): ("v1_batch_upsert", "batch"),
+    ("v1", "batch", "DELETE"): ("v1_batch_delete", "batch"),
+    ("v1", "supported_regions", "GET"): ("supported_regions", "read"),
+    ("v1", None, "GET"): ("v1_get", "read"),
+    ("v1", None, "DELETE"): ("v1_delete", "write"),
+    ("v2", "", "GET"): ("v2_list", "read"),
+    ("v2", "batch", "PUT"): ("v2_batch_put", "batch"),
+    ("v2", "batch", "DELETE"): ("v2_batch_delete", "batch"),
+    ("v2", "supported_regions", "GET"): ("supported_regions", "read"),
+    ("v2", None, "GET"): ("v2_get", "read"),
+    ("v2", None, "PUT"): ("v2_put", "write"),
+    ("v2", None, "DELETE"): ("v2_delete", "write"),
+}
+BASES = {("cache", "origin_cloud_regions"): "v1", ("origin", "cloud_regions"): "v2"}
+
+
+def route(method, path):
+    """(operation, kind, zone_id, raw ip segment or None) or None when Cloudflare would not route it."""
+    if path.startswith("/client/v4/"):
+        path = path[len("/client/v4"):]
+    segs = [unquote(s) for s in path.split("/")[1:]]
+    if len(segs) < 4 or len(segs) > 5 or segs[0] != "zones":
+        return None
+    gen = BASES.get((segs[2], segs[3]))
+    if gen is None or not ZONE_RE.match(segs[1]):
+        return None
+    zone_id = segs[1].lower()
+    if len(segs) == 4:
+        hit = ROUTES.get((gen, "", method))
+        return hit and (hit[0], hit[1], zone_id, None)
+    tail = segs[4]
+    if not tail:
+        return None  # trailing slash
+    hit = ROUTES.get((gen, tail, method))
+    if hit:
+        return hit[0], hit[1], zone_id, None
+    hit = ROUTES.get((gen, None, method))  # so GET /batch looks up the "IP" "batch"
+    return hit and (hit[0], hit[1], zone_id, tail)
+
+
+def fault_reply(rule, method, kind):
+    status = int(rule.get("status") or 500)
+    if rule.get("code") is not None:
+        err = (int(rule["code"]), str(rule.get("message") or "Injected fault"))
+    elif status == 429:
+        err = E_THROTTLED
+    elif status == 403:
+        err = E_AUTH
+    elif status == 404:
+        err = E_NOT_FOUND
+    elif status == 400:
+        err = E_INVALID_IP
+    elif method == "DELETE":
+        err = E_DELETE_INTERNAL
+    elif kind != "read":
+        err = E_UPDATE_INTERNAL
+    else:
+        err = E_READ_INTERNAL
+    headers = {}
+    if rule.get("retry_after") is not None:
+        headers["Retry-After"] = str(rule["retry_after"])
+    if rule.get("retry_after_ms") is not None:
+        headers["retry-after-ms"] = str(rule["retry_after_ms"])
+    for k, v in (rule.get("headers") or {}).items():
+        headers[str(k)] = str(v)
+    return Reply(status, error_body(err), headers)
+
+
+def wrong_shape_reply(op):
+    # A valid envelope whose result does not have the operation's shape.
+    result = {"origin_ip": "192.0.2.1", "unexpected": True} if op == "v2_list" \
+        else [{"unexpected": True}]
+    return Reply(200, ok_body(result))
+
+
+# --------------------------------------------------------------------------------------------------
+# HTTP
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-cloudflare"
+    sys_version = ""
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, fmt, *args):  # quiet; never prints headers (credentials)
+        pass
+
+    # -- I/O helpers
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise ValueError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(length) if length else b""
+
+    def send(self, reply):
+        data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in reply.headers.items():
+            self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        # Headers and body in one write: two small writes stall ~40 ms (Nagle vs. delayed ACK).
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
+
+    def drop(self):
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- dispatch
+    def handle_any(self):
+        started = time.monotonic()
+        path, _, query = self.path.partition("?")
+        try:
+            body = self.read_body()
+        except ValueError:
+            self.close_connection = True
+            self.send(Reply(413, error_body((1000, "Request body too large"))))
+            return
+        if path.startswith("/__fake/"):
+            self.send(self.control(path, body))
+            return
+        self.api(path, query, body, started)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    def authorized(self, creds):
+        auth = self.headers.get("Authorization") or ""
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() in creds["tokens"]:
+            return True
+        email, key = self.headers.get("X-Auth-Email"), self.headers.get("X-Auth-Key")
+        return bool(email and key) and (email.lower(), key) in creds["keys"]
+
+    def api(self, path, query, body, started):
+        server = self.server
+        state, api = server.state, server.api
+        method = self.command
+        hit = route(method, path)
+        op, kind = (hit[0], hit[1]) if hit else (None, "read")
+        items = 0
+        if kind == "batch":
+            try:
+                doc = json.loads(body) if body else None
+                items = len(doc) if isinstance(doc, list) else 0
+            except ValueError:
+                items = 0
+        elif kind == "write" or (hit is None and method != "GET"):
+            items = 1
+        with state.lock:
+            latency = state.latency_ms
+            rule = state.match_fault(method, path)
+            rule = dict(rule) if rule else None
+        if latency:
+            time.sleep(latency / 1000.0)
+        mode = (rule or {}).get("mode") or "status"
+        reply = None
+        if rule and mode == "drop":
+            reply = "drop"
+        elif rule and mode == "status":
+            reply = fault_reply(rule, method, kind)
+        elif rule and mode == "malformed":
+            reply = Reply(200, None, raw=b'{"result": {"id": "origin_public_cloud_region", "val')
+        elif rule and mode == "wrong_shape":
+            reply = wrong_shape_reply(op)
+        else:
+            if hit is None:
+                shown = path if path.startswith("/client/v4/") else "/client/v4" + path
+                reply = fail(400, (7003, "Could not route to %s, perhaps your object identifier "
+                                         "is invalid?" % shown), E_NO_ROUTE)
+            elif not self.authorized(server.creds):
+                reply = fail(403, E_AUTH)
+            else:
+                _op, _kind, zone_id, raw_ip = hit
+                ip = canonical_ip(raw_ip) if raw_ip is not None else None
+                if raw_ip is not None and ip is None:
+                    reply = fail(400, E_INVALID_IP)
+                else:
+                    with state.lock:
+                        try:
+                            reply = getattr(api, op)(zone_id=zone_id, ip=ip, body=body,
+                                                     query=parse_qs(query))
+                        except BadBody:
+                            reply = fail(400, E_MALFORMED_JSON)
+            if rule and mode == "drop_after_apply":
+                reply = "drop"
+        status = 0 if reply == "drop" else reply.status
+        entry = {"method": method, "path": path, "query": query, "status": status, "items": items,
+                 "body_bytes": len(body), "ms": round((time.monotonic() - started) * 1000, 3)}
+        with state.lock:
+            state.log.append(entry)
+        if reply == "drop":
+            self.drop()
+        else:
+            self.send(reply)
+
+    # -- control paths (no credentials)
+    def control(self, path, body):
+        state = self.server.state
+        method = self.command
+        try:
+            doc = json.loads(body) if body else None
+        except ValueError:
+            return Reply(400, {"ok": False, "error": "body is not JSON"})
+        m = re.fullmatch(r"/__fake/zones/([^/]+)/mappings", path)
+        with state.lock:
+            if path == "/__fake/reset" and method == "POST":
+                state.reset()
+                return Reply(200, {"ok": True})
+            if m and method in ("GET", "PUT"):
+                zone_id = m.group(1)
+                if not ZONE_RE.match(zone_id):
+                    return Reply(400, {"ok": False, "error": "zone id must be 32 hex digits"})
+                z = state.zone(zone_id.lower())
+                if method == "PUT":
+                    return self.seed(z, doc)
+                return Reply(200, [dict(origin_ip=ip, **z.mappings[ip]) for ip in z.sorted_ips()])
+            if path == "/__fake/faults" and method == "POST":
+                return self.set_faults(doc)
+            if path == "/__fake/faults" and method == "DELETE":
+                state.clear_faults()
+                return Reply(200, {"ok": True})
+            if path == "/__fake/requests" and method == "GET":
+                return Reply(200, list(state.log))
+            if path == "/__fake/requests" and method == "DELETE":
+                state.log = []
+                return Reply(200, {"ok": True})
+        return Reply(404, {"ok": False, "error": "unknown control path"})
+
+    @staticmethod
+    def seed(z, doc):
+        if not isinstance(doc, list):
+            return Reply(400, {"ok": False, "error": "body must be a JSON array of mappings"})
+        stamp = now_rfc3339()
+        mappings = {}
+        for item in doc:
+            ip = canonical_ip(item.get("origin_ip")) if isinstance(item, dict) else None
+            if ip is None or not all(isinstance(item.get(k), str) for k in ("vendor", "region")):
+                return Reply(400, {"ok": False, "error": "invalid mapping: %s" % json.dumps(item)})
+            mappings[ip] = {"vendor": item["vendor"], "region": item["region"],
+                            "modified_on": item.get("modified_on") or stamp}
+        z.mappings = mappings
+        z.modified_on = max((m["modified_on"] for m in mappings.values()), default=None)
+        return Reply(200, {"ok": True, "count": len(mappings)})
+
+    def set_faults(self, doc):
+        state = self.server.state
+        if not isinstance(doc, dict):
+            return Reply(400, {"ok": False, "error": "body must be a JSON object"})
+        rules = []
+        for r in doc.get("rules") or []:
+            if not isinstance(r, dict):
+                return Reply(400, {"ok": False, "error": "each rule must be an object"})
+            mode = r.get("mode") or "status"
+            if mode not in ("status", "drop", "drop_after_apply", "malformed", "wrong_shape"):
+                return Reply(400, {"ok": False, "error": "unknown mode %r" % mode})
+            rule = dict(r)
+            rule.update(method=(r.get("method") or "").upper(), path_contains=r.get("path_contains") or "",
+                        after=int(r.get("after") or 0), every=max(1, int(r.get("every") or 1)),
+                        count=None if r.get("count") is None else int(r["count"]),
+                        mode=mode, seen=0, applied=0)
+            rules.append(rule)
+        reject = {}
+        for ip, text in (doc.get("reject_items") or {}).items():
+            canon = canonical_ip(ip)
+            if canon is None:
+                return Reply(400, {"ok": False, "error": "reject_items key is not an IP: %r" % ip})
+            reject[canon] = str(text)
+        state.rules, state.reject_items = rules, reject
+        state.latency_ms = int(doc["latency_ms"]) if doc.get("latency_ms") is not None \
+            else state.default_latency_ms
+        return Reply(200, {"ok": True})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Fake Cloudflare origin cloud region API for tests.")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file")
+    p.add_argument("--token", action="append", default=[])
+    p.add_argument("--email")
+    p.add_argument("--key")
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--regions", default=DEFAULT_REGIONS)
+    a = p.parse_args(argv)
+    if bool(a.email) != bool(a.key):
+        p.error("--email and --key go together")
+    with open(a.regions, encoding="utf-8") as f:
+        regions = json.load(f)
+    creds = {"tokens": set(a.token), "keys": {(a.email.lower(), a.key)} if a.email else set()}
+    if not creds["tokens"] and not creds["keys"]:
+        creds["tokens"].add(DEFAULT_TOKEN)
+
+    server = Server(("127.0.0.1", a.port), Handler)
+    server.state = State(regions, a.latency_ms)
+    server.api = Api(server.state)
+    server.creds = creds
+    port = server.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, a.port_file)
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("fake-cloudflare listening on http://127.0.0.1:%d" % port, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
