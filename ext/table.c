@@ -151,6 +151,36 @@ static int table_destroy(sqlite3_vtab *vtab) {
 
 static int table_shadow_name(const char *suffix) { return cfr_store_local_is_shadow(suffix); }
 
+/* ALTER TABLE … RENAME: a local table's rows live in "<name>_mappings", which follows the new
+** name (as FTS5 renames its shadow tables); the store is reopened under it. */
+static int table_rename(sqlite3_vtab *vtab, const char *new_name) {
+  cfr_table *tab = (cfr_table *)vtab;
+  char *name = sqlite3_mprintf("%s", new_name);
+  if (!name) return SQLITE_NOMEM;
+  int rc = SQLITE_OK;
+  if (tab->args.store == CFR_STORE_LOCAL) {
+    char *sql = sqlite3_mprintf("ALTER TABLE \"%w\".\"%w_mappings\" RENAME TO \"%w_mappings\"",
+                                tab->schema, tab->name, new_name);
+    rc = sql ? sqlite3_exec(tab->db, sql, 0, 0, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    cfr_store *store = NULL;
+    char *err = NULL;
+    if (rc == SQLITE_OK) rc = cfr_store_local_open(tab->db, tab->schema, new_name, 0, &store, &err);
+    if (rc == SQLITE_OK) {
+      tab->store->methods->close(tab->store);
+      tab->store = store;
+    } else {
+      sqlite3_free(vtab->zErrMsg);
+      vtab->zErrMsg = sqlite3_mprintf("%s: cannot rename: %s", tab->name, err ? err : sqlite3_errmsg(tab->db));
+    }
+    sqlite3_free(err);
+  }
+  if (rc != SQLITE_OK) { sqlite3_free(name); return rc; }
+  sqlite3_free(tab->name);
+  tab->name = name;
+  return SQLITE_OK;
+}
+
 /* ---- planning ---- */
 
 static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
@@ -366,7 +396,7 @@ static sqlite3_module table_module = {
   table_create, table_connect, table_best_index, table_disconnect, table_destroy,
   cursor_open, cursor_close, cursor_filter, cursor_next, cursor_eof, cursor_column, cursor_rowid,
   cfr_table_update, cfr_table_begin, cfr_table_sync, cfr_table_commit, cfr_table_rollback,
-  /* xFindFunction */ 0, /* xRename */ 0,
+  /* xFindFunction */ 0, table_rename,
   cfr_table_savepoint, cfr_table_release, cfr_table_rollback_to,
   table_shadow_name
 };
