@@ -24,9 +24,9 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev
 DEB_TEST  := python3 clang nodejs npm valgrind
-PYTHON    = $(shell test/find-python.sh)
+PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo test test-golden test-asan test-python test-fake conformance \
+.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance \
         fuzz bench clean install
 
 all: $(SO)
@@ -63,7 +63,7 @@ demo: deps-build
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
-	$(MAKE) test-golden test-asan test-python test-fake conformance
+	$(MAKE) -k test-golden test-asan test-python test-http test-fake conformance
 	@echo "make test: all suites passed"
 
 test-golden: $(SO)
@@ -76,6 +76,9 @@ test-asan: $(ASAN_SO)
 
 test-python: $(SO)
 	sh test/run-python.sh $(PYTHON) $(SO)
+
+test-http:
+	sh test/http/run.sh
 
 test-fake:
 	$(PYTHON) test/test_fake_cloudflare.py
