@@ -124,7 +124,8 @@ static int place_row(cfr_table *tab, cfr_view *view, const char *ip, const cfr_v
   if (rc != SQLITE_OK) return rc;
   if (is_present(view, row)) {
     int mode = sqlite3_vtab_on_conflict(tab->db);
-    if (mode == SQLITE_IGNORE) { *skipped = 1; return SQLITE_OK; }
+    /* SQLITE_CONSTRAINT under OR IGNORE: SQLite skips the row and leaves it out of changes(). */
+    if (mode == SQLITE_IGNORE) { *skipped = 1; return SQLITE_CONSTRAINT; }
     if (mode != SQLITE_REPLACE) return conflict_error(tab, view, row, cols, verb);
   } else {
     rc = cfr_table_complete_view(tab, view);  /* the limit needs the full count */
