@@ -116,11 +116,30 @@ def fail(status, *errors):
 
 class Zone:
     def __init__(self):
-        self.mappings = {}      # canonical ip -> {"vendor", "region", "modified_on"}
+        self.mappings = {}       # canonical ip -> {"vendor", "region", "modified_on"}
         self.modified_on = None  # last change of the mapping set; None once it is empty
+        self._order = []         # self.mappings' IPs by address, or None when it must be rebuilt
 
     def sorted_ips(self):
-        return sorted(self.mappings, key=ip_sort_key)
+        if self._order is None:
+            self._order = sorted(self.mappings, key=ip_sort_key)
+        return self._order
+
+    def put(self, ip, vendor, region, stamp):
+        if ip not in self.mappings:
+            self._order = None
+        self.mappings[ip] = {"vendor": vendor, "region": region, "modified_on": stamp}
+        self.modified_on = stamp
+
+    def remove(self, ip, stamp):
+        self._order = None
+        m = self.mappings.pop(ip)
+        self.modified_on = stamp if self.mappings else None  # the last one removes the rule record
+        return m
+
+    def replace(self, mappings):
+        self.mappings, self._order = mappings, None
+        self.modified_on = max((m["modified_on"] for m in mappings.values()), default=None)
 
 
 class State:
@@ -250,15 +269,6 @@ class Api:
             return ip, E_VENDOR_REGION
         return ip, None
 
-    def put(self, z, ip, vendor, region, stamp):
-        z.mappings[ip] = {"vendor": vendor, "region": region, "modified_on": stamp}
-        z.modified_on = stamp
-
-    def remove(self, z, ip, stamp):
-        m = z.mappings.pop(ip)
-        z.modified_on = stamp if z.mappings else None  # the last one removes the rule record
-        return m
-
     def single_upsert(self, z, raw, ip_field, path_ip=None, create_only=False):
         """Shared by v1 POST, v1 PATCH and v2 PUT. Returns (reply or None, canonical ip)."""
         if not raw:
@@ -276,7 +286,7 @@ class Api:
                 return fail(400, E_EXISTS), None
         elif len(z.mappings) >= MAX_MAPPINGS:
             return fail(403, E_LIMIT), None
-        self.put(z, ip, vendor, region, now_rfc3339())
+        z.put(ip, vendor, region, now_rfc3339())
         return None, ip
 
     def batch_upsert(self, z, raw, ip_field):
@@ -302,7 +312,7 @@ class Api:
         stamp = now_rfc3339() if plan else None
         succeeded = []
         for ip, vendor, region in plan:
-            self.put(z, ip, vendor, region, stamp)
+            z.put(ip, vendor, region, stamp)
             succeeded.append({"origin_ip": ip, "vendor": vendor, "region": region})
         return None, succeeded, failed, stamp
 
@@ -326,7 +336,7 @@ class Api:
                 failed.append({"origin_ip": ip, "error": ITEM_MISSING})
             else:
                 stamp = stamp or now_rfc3339()
-                m = self.remove(z, ip, stamp)
+                m = z.remove(ip, stamp)
                 succeeded.append({"origin_ip": ip, "vendor": m["vendor"], "region": m["region"]})
         return None, succeeded, failed, stamp
 
@@ -370,7 +380,7 @@ class Api:
         z = self.s.zone(zone_id)
         if ip not in z.mappings:
             return fail(404, E_DELETE_MISSING)
-        m = self.remove(z, ip, now_rfc3339())
+        m = z.remove(ip, now_rfc3339())
         return Reply(200, ok_body(self.v1_wrap(self.v1_entry(ip, m), m["modified_on"])))
 
     def v1_batch_upsert(self, zone_id, body, **_):
@@ -423,7 +433,7 @@ class Api:
         z = self.s.zone(zone_id)
         if ip not in z.mappings:
             return fail(404, E_NOT_FOUND)
-        self.remove(z, ip, now_rfc3339())
+        z.remove(ip, now_rfc3339())
         return Reply(200, ok_body({"origin_ip": ip}))
 
     def v2_batch_put(self, zone_id, body, **_):
@@ -705,8 +715,7 @@ class Handler(BaseHTTPRequestHandler):
                 return Reply(400, {"ok": False, "error": "invalid mapping: %s" % json.dumps(item)})
             mappings[ip] = {"vendor": item["vendor"], "region": item["region"],
                             "modified_on": item.get("modified_on") or stamp}
-        z.mappings = mappings
-        z.modified_on = max((m["modified_on"] for m in mappings.values()), default=None)
+        z.replace(mappings)
         return Reply(200, {"ok": True, "count": len(mappings)})
 
     def set_faults(self, doc):
