@@ -110,8 +110,8 @@ static int check_zone_limit(cfr_table *tab, cfr_view *view, sqlite3_value **cols
 static int conflict_error(cfr_table *tab, cfr_view *view, int row, sqlite3_value **cols, const char *verb) {
   const cfr_row *r = cfr_view_row(view, row);
   char cause[CFR_ERROR_MAX + 128];
-  snprintf(cause, sizeof(cause), "origin_ip %s already has a mapping (%s, %s); use INSERT OR REPLACE to change it",
-           r->origin_ip, r->cur.vendor, r->cur.region);
+  snprintf(cause, sizeof(cause), "origin_ip %s already has a mapping (%s, %s); use %s OR REPLACE to change it",
+           r->origin_ip, r->cur.vendor, r->cur.region, strcmp(verb, "update") == 0 ? "UPDATE" : "INSERT");
   return row_error(tab, verb, cols, cause);
 }
 
