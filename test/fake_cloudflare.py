@@ -629,15 +629,14 @@ class Handler(BaseHTTPRequestHandler):
             rule = dict(rule) if rule else None
         if latency:
             time.sleep(latency / 1000.0)
-        mode = (rule or {}).get("mode") or "status"
-        reply = None
-        if rule and mode == "drop":
+        mode = rule["mode"] if rule else None  # normalized by set_faults
+        if mode == "drop":
             reply = "drop"
-        elif rule and mode == "status":
+        elif mode == "status":
             reply = fault_reply(rule, method, kind)
-        elif rule and mode == "malformed":
+        elif mode == "malformed":
             reply = Reply(200, None, raw=b'{"result": {"id": "origin_public_cloud_region", "val')
-        elif rule and mode == "wrong_shape":
+        elif mode == "wrong_shape":
             reply = wrong_shape_reply(op)
         else:
             if hit is None:
@@ -658,7 +657,7 @@ class Handler(BaseHTTPRequestHandler):
                                                      query=parse_qs(query))
                         except BadBody:
                             reply = fail(400, E_MALFORMED_JSON)
-            if rule and mode == "drop_after_apply":
+            if mode == "drop_after_apply":
                 reply = "drop"
         status = 0 if reply == "drop" else reply.status
         entry = {"method": method, "path": path, "query": query, "status": status, "items": items,
