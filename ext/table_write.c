@@ -23,9 +23,35 @@ static int fail(cfr_table *tab, int rc, char *msg) {
   return rc;
 }
 
+/* A value as an SQL literal, as quote() writes it: 'text', 42, NULL, X'C0000201'. */
+static void append_literal(sqlite3_str *s, sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL: sqlite3_str_appendall(s, "NULL"); break;
+    case SQLITE_INTEGER: sqlite3_str_appendf(s, "%lld", sqlite3_value_int64(v)); break;
+    case SQLITE_FLOAT: sqlite3_str_appendf(s, "%!.15g", sqlite3_value_double(v)); break;
+    case SQLITE_BLOB: {
+      const unsigned char *b = sqlite3_value_blob(v);
+      int n = sqlite3_value_bytes(v);
+      sqlite3_str_appendall(s, "X'");
+      for (int i = 0; i < n && i < 64; i++) sqlite3_str_appendf(s, "%02X", b[i]);
+      sqlite3_str_appendall(s, n > 64 ? "...'" : "'");
+      break;
+    }
+    default: sqlite3_str_appendf(s, "%Q", sqlite3_value_text(v)); break;
+  }
+}
+
 /* "('10.0.0.1', 'aws', 'us-east-1')": the row as the user wrote it, for error messages. */
 static char *describe_row(sqlite3_value *ip, sqlite3_value *vendor, sqlite3_value *region) {
-  return sqlite3_mprintf("(%Q, %Q, %Q)", sqlite3_value_text(ip), sqlite3_value_text(vendor), sqlite3_value_text(region));
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendchar(s, 1, '(');
+  append_literal(s, ip);
+  sqlite3_str_appendall(s, ", ");
+  append_literal(s, vendor);
+  sqlite3_str_appendall(s, ", ");
+  append_literal(s, region);
+  sqlite3_str_appendchar(s, 1, ')');
+  return sqlite3_str_finish(s);
 }
 
 static int row_error(cfr_table *tab, const char *verb, sqlite3_value **cols, const char *cause) {
