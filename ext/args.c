@@ -146,7 +146,8 @@ static int parse_one(const char *arg, cfr_table_args *out, unsigned *seen, char 
     *err = sqlite3_mprintf(
         "argument '%s' refused: table arguments are stored in plain text in the database schema. "
         "Put the API token in the CLOUDFLARE_API_TOKEN environment variable (or name another "
-        "variable with token_env=), or call cfregions_set_token(?) with a bound parameter on this connection",
+        "variable with token_env=), or call cfregions_set_token(?) with a bound parameter on this connection; "
+        "for an email and global API key, use CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY, or cfregions_set_credentials(?, ?)",
         key);
     goto done;
   }
