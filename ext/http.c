@@ -260,16 +260,14 @@ void cfr_http_response_clear(cfr_http_response *r) {
 
 /* ---------- curl callbacks ---------- */
 
+/* Geometric growth from a small start, never past the limit (+1 for the NUL). */
 static int body_reserve(slot *s, size_t need) {
-  if (need <= s->cap) return 1;
   size_t cap = s->cap ? s->cap : BODY_FIRST_CAP;
   while (cap < need) cap *= 2;
   if (cap > (size_t)CFR_HTTP_MAX_BODY + 1) cap = (size_t)CFR_HTTP_MAX_BODY + 1;
-  char *p = realloc(s->data, cap);
-  if (!p) return 0;
-  s->data = p;
-  s->cap = cap;
-  return 1;
+  char *p = cap == s->cap ? s->data : realloc(s->data, cap);
+  if (p) { s->data = p; s->cap = cap; }
+  return p != NULL;
 }
 
 /* Returning less than n aborts the transfer (CURLE_WRITE_ERROR); the flags say why. */
@@ -279,8 +277,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   if (n > (size_t)CFR_HTTP_MAX_BODY - s->len) { s->too_big = 1; return 0; }
   if (!body_reserve(s, s->len + n + 1)) { s->oom = 1; return 0; }
   memcpy(s->data + s->len, p, n);
-  s->len += n;
-  s->data[s->len] = 0;
+  s->data[s->len += n] = 0;
   return n;
 }
 
@@ -357,14 +354,13 @@ static void free_headers(struct curl_slist *list) {
 }
 
 static int method_is(const job *j, const char *m) { return strcmp(j->method, m) == 0; }
-static int sends_body(const job *j) { return !method_is(j, "GET") && !method_is(j, "HEAD"); }
 
 static struct curl_slist *build_headers(const cfr_http *h, const job *j) {
   int ok = 1;
   struct curl_slist *l = add_header(NULL, "Accept: application/json", &ok);
   /* "Content-Type:" with no value stops curl from adding a form content type to an empty body;
   ** "Expect:" avoids a 100-continue round trip on large batch bodies. */
-  if (sends_body(j))
+  if (!method_is(j, "GET"))
     l = add_header(l, j->body ? "Content-Type: application/json" : "Content-Type:", &ok);
   l = add_header(l, "Expect:", &ok);
   if (h->token) l = add_secret_header(l, "Authorization: Bearer ", h->token, &ok);
@@ -391,15 +387,11 @@ static CURLcode configure(const cfr_http *h, slot *s, const job *j) {
   SETOPT(CURLOPT_HTTPHEADER, s->headers);
   SETOPT(CURLOPT_ACCEPT_ENCODING, "");     /* decoded bytes still go through on_body's limit */
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CFR_HTTP_MAX_BODY); /* early refusal by length */
-  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-  SETOPT(CURLOPT_WRITEDATA, (void *)s);
-  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-  SETOPT(CURLOPT_HEADERDATA, (void *)s);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body); SETOPT(CURLOPT_WRITEDATA, (void *)s);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header); SETOPT(CURLOPT_HEADERDATA, (void *)s);
   SETOPT(CURLOPT_ERRORBUFFER, s->errbuf);
-  SETOPT(CURLOPT_PRIVATE, (void *)s);
   if (h->loopback) SETOPT(CURLOPT_NOPROXY, "*"); /* a proxy would carry a loopback request away */
-  if (method_is(j, "GET")) SETOPT(CURLOPT_HTTPGET, 1L);
-  else if (method_is(j, "HEAD")) SETOPT(CURLOPT_NOBODY, 1L);
+  if (method_is(j, "GET")) SETOPT(CURLOPT_HTTPGET, 1L); /* a body given with GET is ignored */
   else {
     SETOPT(CURLOPT_CUSTOMREQUEST, j->method);
     SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(j->body ? strlen(j->body) : 0));
@@ -443,13 +435,10 @@ static int status_retryable(long status, int should_retry_hdr) {
 /* Connection errors and timeouts are retried; errors that would only repeat are not. */
 static int transport_retryable(const slot *s, CURLcode rc) {
   if (s->too_big || s->oom) return 0;
-  static const CURLcode never[] = {
-    CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_NOT_BUILT_IN, CURLE_OUT_OF_MEMORY,
-    CURLE_BAD_FUNCTION_ARGUMENT, CURLE_FILESIZE_EXCEEDED, CURLE_WRITE_ERROR,
-    CURLE_ABORTED_BY_CALLBACK, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
-    CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR,
-    CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
-    CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED};
+  static const CURLcode never[] = {CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT,
+    CURLE_OUT_OF_MEMORY, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_FILESIZE_EXCEEDED, CURLE_WRITE_ERROR,
+    CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+    CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH};
   for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) if (rc == never[i]) return 0;
   return 1;
 }
@@ -515,9 +504,7 @@ static void fail_job(job *j, const char *reason) {
   else
     snprintf(out->error, sizeof out->error, "%s", reason);
   free(out->body);
-  out->body = NULL;
-  out->body_len = 0;
-  j->state = JOB_DONE;
+  out->body = NULL; out->body_len = 0; j->state = JOB_DONE;
 }
 
 /* Hands the body to the caller: the attempt's buffer, or "" for an empty body. */
@@ -562,16 +549,15 @@ static int ensure_slots(cfr_http *h, int want) {
   return n;
 }
 
-static long long next_due(const job *jobs, int n) {
+static long long next_due(const job *jobs, int n) { /* -1: nothing left to start */
   long long due = -1;
   for (int i = 0; i < n; i++)
     if (jobs[i].state == JOB_WAITING && (due < 0 || jobs[i].due_ms < due)) due = jobs[i].due_ms;
-  return due; /* -1: nothing left to start */
+  return due;
 }
 
 static job *next_ready(job *jobs, int n, long long t) {
-  for (int i = 0; i < n; i++)
-    if (jobs[i].state == JOB_WAITING && jobs[i].due_ms <= t) return &jobs[i];
+  for (int i = 0; i < n; i++) if (jobs[i].state == JOB_WAITING && jobs[i].due_ms <= t) return &jobs[i];
   return NULL;
 }
 
@@ -599,17 +585,17 @@ static void detach(cfr_http *h, slot *s) {
   }
 }
 
-static void drain_done(cfr_http *h) {
+static void drain_done(cfr_http *h, int nslots) {
   CURLMsg *m;
   int left;
   while ((m = curl_multi_info_read(h->multi, &left))) {
-    if (m->msg != CURLMSG_DONE) continue;
-    CURLcode rc = m->data.result; /* m is invalid once the handle is removed */
-    char *priv = NULL;
-    if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) != CURLE_OK || !priv) continue;
-    slot *s = (slot *)priv;
-    finish_attempt(h, s, rc);
-    detach(h, s);
+    for (int i = 0; m->msg == CURLMSG_DONE && i < nslots; i++) {
+      slot *s = h->slots[i];
+      if (!s->job || s->easy != m->easy_handle) continue;
+      finish_attempt(h, s, m->data.result);
+      detach(h, s); /* m is invalid from here on */
+      break;
+    }
   }
 }
 
@@ -623,6 +609,7 @@ static void abort_all(cfr_http *h, job *jobs, int n, int nslots, CURLMcode mrc) 
     if (jobs[i].state != JOB_DONE) fail_job(&jobs[i], why);
 }
 
+/* Wakes up for the next due retry even while other transfers are still running. */
 static int poll_timeout_ms(const job *jobs, int n) {
   long long due = next_due(jobs, n), wait = due < 0 ? 1000 : due - now_ms();
   return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
@@ -645,7 +632,7 @@ static void run_jobs(cfr_http *h, job *jobs, int n) {
     }
     int running = 0;
     CURLMcode mrc = curl_multi_perform(h->multi, &running);
-    if (mrc == CURLM_OK) drain_done(h);
+    if (mrc == CURLM_OK) drain_done(h, nslots);
     if (mrc == CURLM_OK && running > 0)
       mrc = curl_multi_poll(h->multi, NULL, 0, poll_timeout_ms(jobs, n), NULL);
     if (mrc != CURLM_OK) { abort_all(h, jobs, n, nslots, mrc); return; }
@@ -680,16 +667,13 @@ int cfr_http_get_many(cfr_http *h, int n, const char *const *paths, cfr_http_res
   job *jobs = calloc((size_t)n, sizeof *jobs);
   int rc = 0;
   for (int i = 0; i < n; i++) memset(&outs[i], 0, sizeof outs[i]);
-  if (!jobs) {
-    for (int i = 0; i < n; i++) snprintf(outs[i].error, sizeof outs[i].error, "out of memory");
-    return -1;
-  }
   for (int i = 0; i < n; i++) {
-    jobs[i] = (job){"GET", paths[i], NULL, 0, &outs[i], JOB_WAITING, 0};
-    const char *problem = request_problem(h, "GET", paths[i]);
-    if (problem) fail_job(&jobs[i], problem);
+    job j = {"GET", paths[i], NULL, 0, &outs[i], JOB_WAITING, 0};
+    const char *problem = jobs ? request_problem(h, "GET", paths[i]) : "out of memory";
+    if (problem) fail_job(&j, problem);
+    if (jobs) jobs[i] = j;
   }
-  run_jobs(h, jobs, n);
+  if (h && jobs) run_jobs(h, jobs, n);
   free(jobs);
   for (int i = 0; i < n; i++) if (outs[i].error[0]) rc = -1;
   return rc;
