@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-
 DEB_TEST  := python3 clang valgrind curl
 PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance \
+.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind \
         fuzz bench clean install
 
 all: $(SO)
@@ -65,7 +65,7 @@ demo: deps-build
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
-	$(MAKE) -k test-golden test-asan test-python test-http test-fake conformance
+	$(MAKE) -k test-golden test-asan test-valgrind test-python test-http test-fake conformance
 	@echo "make test: all suites passed"
 
 test-golden: $(SO)
@@ -75,6 +75,10 @@ test-golden: $(SO)
 test-asan: $(ASAN_SO)
 	ASAN_OPTIONS=detect_leaks=1 LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  sh test/run-golden.sh $(ASAN_SO)
+
+# The same scripts with the shell under valgrind: any memory error or leak changes the output.
+test-valgrind: $(SO)
+	SQLITE3=$(CURDIR)/test/valgrind-sqlite3.sh sh test/run-golden.sh $(SO)
 
 test-python: $(SO)
 	sh test/run-python.sh $(PYTHON) $(SO)
