@@ -218,8 +218,10 @@ static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
     info->estimatedCost = list_cost;
     info->estimatedRows = (sqlite3_int64)tab->estimated_rows;
   }
-  /* LIMIT/OFFSET apply to our output only when no other constraint still filters it. */
-  if (other == 0) {
+  /* LIMIT/OFFSET apply to our output only when no other constraint still filters it and SQLite
+  ** does not sort it afterwards (SQLite offers them with an ORDER BY on our columns, which we do
+  ** not consume: cutting before that sort would return the wrong rows). */
+  if (other == 0 && info->nOrderBy == 0) {
     if (limit >= 0) {
       plan |= PLAN_LIMIT;
       info->aConstraintUsage[limit].argvIndex = argv_next++;
