@@ -23,6 +23,8 @@ EXPLAIN QUERY PLAN SELECT * FROM plan LIMIT 2 OFFSET 1;
 EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip = '10.0.0.2' LIMIT 1;
 .print "# ... and not when another constraint still filters them"
 EXPLAIN QUERY PLAN SELECT * FROM plan WHERE vendor = 'aws' LIMIT 2;
+.print "# ... nor under an ORDER BY, which SQLite applies before the LIMIT"
+EXPLAIN QUERY PLAN SELECT * FROM plan ORDER BY region DESC LIMIT 1;
 .print "# a join with the other table first looks each IP up"
 CREATE TEMP TABLE wanted(ip TEXT);
 EXPLAIN QUERY PLAN SELECT * FROM wanted CROSS JOIN plan ON plan.origin_ip = wanted.ip;
@@ -58,6 +60,8 @@ SELECT origin_ip FROM plan LIMIT 2 OFFSET 3;
 SELECT origin_ip FROM plan LIMIT 10 OFFSET 5;
 SELECT origin_ip FROM plan LIMIT 0;
 SELECT origin_ip FROM plan WHERE vendor = 'azure' LIMIT 1 OFFSET 1;
+SELECT origin_ip, region FROM plan ORDER BY region DESC LIMIT 2;
+SELECT origin_ip FROM plan ORDER BY origin_ip COLLATE ip DESC LIMIT 1 OFFSET 1;
 
 .print "# aggregates and a self-join"
 SELECT vendor, count(*), min(origin_ip) FROM plan GROUP BY vendor ORDER BY vendor;

@@ -62,6 +62,15 @@ DELETE FROM plan WHERE origin_ip = '192.0.2.7';
 COMMIT;
 SELECT count(*) FROM plan_mappings WHERE origin_ip = '192.0.2.7';
 
+.print "# writes made through lookups by IP are kept when a later statement reads the whole table"
+BEGIN;
+UPDATE plan SET region = 'us-east-2' WHERE origin_ip = '192.0.2.1';
+DELETE FROM plan WHERE origin_ip = '192.0.2.4';
+INSERT INTO plan(origin_ip, vendor, region) VALUES ('192.0.2.8', 'aws', 'us-east-1');
+SELECT origin_ip, vendor, region FROM plan WHERE origin_ip GLOB '192.0.2.*';
+COMMIT;
+SELECT origin_ip, vendor, region FROM plan_mappings WHERE origin_ip GLOB '192.0.2.*' ORDER BY 1;
+
 .print "# SAVEPOINT / ROLLBACK TO undoes the writes made since the savepoint, keeps the earlier ones"
 BEGIN;
 INSERT INTO plan(origin_ip, vendor, region) VALUES ('198.51.100.1', 'aws', 'us-east-1');
