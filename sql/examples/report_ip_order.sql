@@ -1,0 +1,13 @@
+-- report_ip_order.sql — IPs in numeric order (COLLATE ip) next to plain text order, which puts
+-- 10.20.1.100 before 10.20.1.20. IPv4 comes before IPv6.
+WITH numeric AS (SELECT row_number() OVER (ORDER BY origin_ip COLLATE ip) AS n, origin_ip FROM plan),
+     text AS (SELECT row_number() OVER (ORDER BY origin_ip) AS n, origin_ip FROM plan)
+SELECT numeric.n, numeric.origin_ip AS by_address, text.origin_ip AS by_text
+  FROM numeric JOIN text USING (n)
+ WHERE numeric.n <= 12;
+
+-- The first IPv6 mappings by address, and the last mappings of all.
+SELECT origin_ip, vendor, region FROM plan WHERE ipfamily(origin_ip) = 6
+ ORDER BY origin_ip COLLATE ip LIMIT 3;
+SELECT origin_ip, vendor, region FROM plan
+ ORDER BY origin_ip COLLATE ip DESC LIMIT 3;
