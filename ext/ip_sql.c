@@ -48,10 +48,12 @@ static int full_length(const cfr_ip *ip) { return ip->family == 4 ? 32 : 128; }
 static void fn_ip_canonical(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   size_t len = 0;
-  const char *text = arg_text(argv[0], &len);
-  cfr_ip ip;
-  if (text == NULL || cfr_ip_parse(text, len, &ip) != 0) return; /* result stays NULL */
-  result_ip(ctx, &ip);
+  const char *text = arg_text(argv[0], &len), *canonical;
+  char buf[CFR_IP_TEXT_MAX];
+  /* sqlite3_value_text() ends the text with a NUL, which lets the parser skip its copy: this
+  ** function runs once per row in bulk queries and should cost little more than length(). */
+  int n = text != NULL ? cfr_ip_canonicalize_nt(text, len, buf, &canonical) : -1;
+  if (n >= 0) sqlite3_result_text(ctx, canonical, n, SQLITE_TRANSIENT); /* else NULL stays */
 }
 
 static void fn_ipfamily(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

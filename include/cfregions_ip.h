@@ -34,6 +34,12 @@ size_t cfr_ip_format(const cfr_ip *ip, char *buf);
 ** buf (CFR_IP_TEXT_MAX bytes), or -1 if the text is not an address. */
 int cfr_ip_canonicalize(const char *text, size_t len, char *buf);
 
+/* cfr_ip_canonicalize for text that is followed by a NUL byte (text[len] == '\0', as SQLite's
+** sqlite3_value_text() guarantees), which saves copying it. On success *out points to the canonical
+** text: `text` itself when it is canonical already (every valid IPv4 address), else buf
+** (CFR_IP_TEXT_MAX bytes). Returns its length, or -1 if the text is not an address. */
+int cfr_ip_canonicalize_nt(const char *text, size_t len, char *buf, const char **out);
+
 /* Clears every bit after the first `prefix` bits, bit-exactly, and sets ip->prefix. */
 void cfr_ip_mask(cfr_ip *ip, int prefix);
 

@@ -97,6 +97,9 @@ SELECT 'nat64 64:ff9b::/96 embedded', ip_canonical('64:ff9b::192.0.2.1');
 SELECT 'siit ::ffff:0:0:0/96 is not mapped', ip_canonical('::ffff:0:192.0.2.1');
 SELECT '::fffe: is not mapped', ip_canonical('::fffe:192.0.2.1');
 SELECT 'prefix before ::ffff is not mapped', ip_canonical('1::ffff:192.0.2.1');
+SELECT '::ffff:ffff: before a quad is not mapped', ip_canonical('::ffff:ffff:1.2.3.4');
+SELECT '::ffff:1: before a quad is not mapped', ip_canonical('::ffff:1:1.2.3.4');
+SELECT '::ffff:1 is not mapped', ip_canonical('::ffff:1');
 SELECT 'embedded after six groups', ip_canonical('2001:db8:1:2:3:4:192.0.2.1');
 SELECT 'embedded after :: and five groups', ip_canonical('1:2:3:4:5::1.2.3.4');
 
