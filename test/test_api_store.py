@@ -872,6 +872,62 @@ class SharedCases:
     def test_response_lost_after_apply_then_rerun_converges(self):
         self.drop_mid_commit("drop_after_apply")
 
+    def test_failed_read_fails_the_write_statement_before_sending(self):
+        self.fake.faults([{"method": "GET", "path_contains": "/supported_regions", "count": 3, "status": 500}])
+        with self.assertRaises(sqlite3.OperationalError) as cm:
+            self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('10.0.0.1', 'aws', 'us-east-1')")
+        self.assertIn("supported_regions", str(cm.exception))
+        self.assertIn("500", str(cm.exception))
+        self.assertNoWrites()
+        self.fake.faults([{"method": "GET", "path_contains": "cloud_regions", "count": 3, "status": 503}])
+        with self.assertRaises(sqlite3.OperationalError) as cm:
+            self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('10.0.0.1', 'aws', 'us-east-1')")
+        self.assertIn("503", str(cm.exception))
+        self.assertNoWrites()
+        self.fake.clear_faults()
+        self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('10.0.0.1', 'aws', 'us-east-1')")
+        self.assertState([("10.0.0.1", "aws", "us-east-1")])
+
+    def test_listing_page_retried(self):
+        self.fake.seed(rows(3500))
+        # v2: one of the pages fetched concurrently fails once.
+        self.fake.faults([{"method": "GET", "after": 7 if self.api == "v2" else 0, "count": 1, "status": 502}])
+        self.assertEqual(self.select("SELECT count(*) FROM t"), [(3500,)])
+        log = self.fake.log()
+        self.assertEqual(sorted(e["status"] for e in log), [200] * (1 if self.api == "v1" else 35) + [502])
+        self.fake.faults([{"method": "GET", "after": 1 if self.api == "v2" else 0, "count": 1000, "status": 502}])
+        with self.assertRaises(sqlite3.OperationalError) as cm:
+            self.select("SELECT count(*) FROM t")
+        self.assertIn("502", str(cm.exception))
+
+    def test_zone_limit_reached_remotely_during_transaction(self):
+        self.fake.seed(rows(3499))
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('192.0.2.1', 'aws', 'us-east-1')")
+        self.fake.seed(rows(3500))  # someone else took the last slot
+        with self.assertRaises(sqlite3.Error) as cm:
+            self.db.execute("COMMIT")
+        msg = str(cm.exception)
+        self.assertIn("1164", msg)
+        self.assertIn("192.0.2.1", msg)
+        self.assertEqual([u[1:5] for u in self.unapplied()], [("upsert", "192.0.2.1", "aws", "us-east-1")])
+        self.assertEqual(len(self.fake.state()), 3500)
+        # Re-running now sees the full zone and refuses before sending.
+        self.assertRefused("INSERT INTO t(origin_ip, vendor, region) VALUES ('192.0.2.1', 'aws', 'us-east-1')",
+                           words=("1164",))
+
+    def test_ipv4_mapped_and_uncommon_forms(self):
+        self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES "
+                        "('::FFFF:192.0.2.1', 'aws', 'us-east-1'), ('2001:0db8:0000:0000:0000:0000:0000:0001', 'aws', 'us-east-1'), "
+                        "('::192.0.2.1', 'aws', 'us-east-1')")
+        self.assertState([("::ffff:192.0.2.1", "aws", "us-east-1"), ("2001:db8::1", "aws", "us-east-1"),
+                          ("::c000:201", "aws", "us-east-1")])
+        self.fake.clear_log()
+        self.assertEqual(self.select("SELECT origin_ip FROM t WHERE origin_ip = '::ffff:c000:201'"), [("::ffff:192.0.2.1",)])
+        self.assertEqual(len(self.fake.log()), 1)
+        self.db.execute("DELETE FROM t WHERE origin_ip = '0:0:0:0:0:ffff:192.0.2.1'")
+        self.assertEqual(len(self.fake.state()), 2)
+
     def test_malformed_json(self):
         self.fake.seed([("10.0.0.1", "aws", "us-east-1")])
         self.fake.faults([{"method": "GET", "count": 1, "mode": "malformed"}])
