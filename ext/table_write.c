@@ -54,11 +54,17 @@ static char *describe_row(sqlite3_value *ip, sqlite3_value *vendor, sqlite3_valu
   return sqlite3_str_finish(s);
 }
 
-static int row_error(cfr_table *tab, const char *verb, sqlite3_value **cols, const char *cause) {
+/* rc: SQLITE_CONSTRAINT for a conflict with an existing mapping, which OR IGNORE may skip and OR
+** FAIL/ROLLBACK govern; an extended code (CHECK, NOTNULL) for an invalid row. Under OR IGNORE, SQLite
+** drops any constraint error silently, so an invalid row is then reported as a plain error: bad
+** input must never vanish unnoticed. */
+static int row_error(cfr_table *tab, int rc, const char *verb, sqlite3_value **cols, const char *cause) {
+  int ignoring = rc != SQLITE_CONSTRAINT && sqlite3_vtab_on_conflict(tab->db) == SQLITE_IGNORE;
   char *row = describe_row(cols[COL_ORIGIN_IP], cols[COL_VENDOR], cols[COL_REGION]);
-  char *msg = sqlite3_mprintf("%s: cannot %s %s: %s", tab->name, verb, row ? row : "row", cause);
+  char *msg = sqlite3_mprintf("%s: cannot %s %s: %s%s", tab->name, verb, row ? row : "row", cause,
+                              ignoring ? " (OR IGNORE skips only IPs that already have a mapping)" : "");
   sqlite3_free(row);
-  return fail(tab, SQLITE_CONSTRAINT, msg);
+  return fail(tab, ignoring ? SQLITE_ERROR : rc, msg);
 }
 
 static int regions_for(cfr_table *tab, const cfr_regions **regions) {
@@ -82,31 +88,31 @@ static int validate_row(cfr_table *tab, const char *verb, sqlite3_value **cols, 
   int rc = regions_for(tab, &regions);
   if (rc != SQLITE_OK) return rc;
   if (is_update ? !sqlite3_value_nochange(cols[COL_MODIFIED_ON]) : sqlite3_value_type(cols[COL_MODIFIED_ON]) != SQLITE_NULL)
-    return row_error(tab, verb, cols, "modified_on is set by the store and cannot be written");
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, "modified_on is set by the store and cannot be written");
   for (int c = COL_ORIGIN_IP; c <= COL_REGION; c++) {
     static const char *const names[] = {"origin_ip", "vendor", "region"};
     if (sqlite3_value_type(cols[c]) == SQLITE_NULL) {
       char *cause = sqlite3_mprintf("%s is NULL", names[c]);
-      rc = row_error(tab, verb, cols, cause ? cause : "NULL value");
+      rc = row_error(tab, SQLITE_CONSTRAINT_NOTNULL, verb, cols, cause ? cause : "NULL value");
       sqlite3_free(cause);
       return rc;
     }
   }
   const char *ip_text = sqlite3_value_type(cols[COL_ORIGIN_IP]) == SQLITE_TEXT ? (const char *)sqlite3_value_text(cols[COL_ORIGIN_IP]) : NULL;
   if (!ip_text || cfr_ip_canonicalize(ip_text, (size_t)sqlite3_value_bytes(cols[COL_ORIGIN_IP]), ip) < 0)
-    return row_error(tab, verb, cols, "origin_ip is not an IPv4 or IPv6 address (no prefix, zone id, spaces or leading zeros)");
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, "origin_ip is not an IPv4 or IPv6 address (no prefix, zone id, spaces or leading zeros)");
   memset(value, 0, sizeof(*value));
   value->present = 1;
   if (text_field(cols[COL_VENDOR], value->vendor, sizeof(value->vendor)) != 0) {
     char cause[CFR_ERROR_MAX];
     snprintf(cause, sizeof(cause), "unknown vendor %s", sqlite3_value_type(cols[COL_VENDOR]) == SQLITE_TEXT ? "(too long)" : "(not text)");
-    return row_error(tab, verb, cols, cause);
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, cause);
   }
   if (text_field(cols[COL_REGION], value->region, sizeof(value->region)) != 0)
-    return row_error(tab, verb, cols, "region is not a known region id (not text, or too long)");
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, "region is not a known region id (not text, or too long)");
   char cause[CFR_ERROR_MAX + 128];
   if (cfr_regions_check(regions, value->vendor, value->region, cause, sizeof(cause)) != 0)
-    return row_error(tab, verb, cols, cause);
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, cause);
   return SQLITE_OK;
 }
 
@@ -130,7 +136,7 @@ static int check_zone_limit(cfr_table *tab, cfr_view *view, sqlite3_value **cols
   char cause[160];
   snprintf(cause, sizeof(cause), "the table already holds %d mappings, the most Cloudflare allows per zone (error 1164)",
            CFR_ZONE_MAX_MAPPINGS);
-  return row_error(tab, verb, cols, cause);
+  return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, cause);
 }
 
 static int conflict_error(cfr_table *tab, cfr_view *view, int row, sqlite3_value **cols, const char *verb) {
@@ -138,7 +144,7 @@ static int conflict_error(cfr_table *tab, cfr_view *view, int row, sqlite3_value
   char cause[CFR_ERROR_MAX + 128];
   snprintf(cause, sizeof(cause), "origin_ip %s already has a mapping (%s, %s); use %s OR REPLACE to change it",
            r->origin_ip, r->cur.vendor, r->cur.region, strcmp(verb, "update") == 0 ? "UPDATE" : "INSERT");
-  return row_error(tab, verb, cols, cause);
+  return row_error(tab, SQLITE_CONSTRAINT, verb, cols, cause);
 }
 
 /* Puts value at ip, handling an existing mapping as the statement's ON CONFLICT says.
@@ -162,7 +168,8 @@ static int place_row(cfr_table *tab, cfr_view *view, const char *ip, const cfr_v
 }
 
 static int refuse_readonly(cfr_table *tab) {
-  return fail(tab, SQLITE_CONSTRAINT, sqlite3_mprintf("%s: table is read-only (readonly=1)", tab->name));
+  int ignoring = sqlite3_vtab_on_conflict(tab->db) == SQLITE_IGNORE;
+  return fail(tab, ignoring ? SQLITE_ERROR : SQLITE_CONSTRAINT_CHECK, sqlite3_mprintf("%s: table is read-only (readonly=1)", tab->name));
 }
 
 static int delete_row(cfr_table *tab, cfr_view *view, sqlite3_value *key) {

@@ -62,7 +62,7 @@ INSERT INTO plan(origin_ip, vendor, region) VALUES
 .print "# none of the refused writes changed the table"
 SELECT origin_ip, vendor, region FROM plan;
 
-.print "# INSERT OR IGNORE skips invalid rows silently, as SQLite does for a CHECK constraint"
+.print "# INSERT OR IGNORE skips only existing IPs: an invalid row is still an error, and the statement inserts nothing"
 INSERT OR IGNORE INTO plan(origin_ip, vendor, region) VALUES
   ('not an ip', 'aws', 'us-east-1'), ('192.0.2.13', 'aws', 'nowhere'), ('192.0.2.14', 'aws', 'us-east-1');
 SELECT changes();
