@@ -73,7 +73,7 @@ int cfr_table_complete_view(cfr_table *tab, cfr_view *view) {
 /* ---- create, connect, destroy ---- */
 
 static const char table_schema[] =
-    "CREATE TABLE x(origin_ip TEXT PRIMARY KEY NOT NULL, vendor TEXT NOT NULL, region TEXT NOT NULL, "
+    "CREATE TABLE x(origin_ip TEXT COLLATE ip PRIMARY KEY NOT NULL, vendor TEXT NOT NULL, region TEXT NOT NULL, "
     "modified_on TEXT) WITHOUT ROWID";
 
 static int open_store(cfr_table *tab, int create, char **err) {

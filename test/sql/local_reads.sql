@@ -43,12 +43,12 @@ SELECT count(*) FROM plan WHERE origin_ip = NULL;
 .print "# ... also in a join that looks IPs up"
 INSERT INTO wanted VALUES ('10.0.0.2'), ('2001:DB8::A'), ('bogus'), ('192.0.2.1');
 SELECT wanted.ip, plan.origin_ip, plan.vendor FROM wanted CROSS JOIN plan ON plan.origin_ip = wanted.ip;
-.print "# ... but when SQLite scans the table and compares itself, = compares text: canonicalize the"
-.print "# other side with ip_canonical() to match in every plan"
+.print "# ... and when SQLite scans the table and compares itself: origin_ip has the ip collation,"
+.print "# so = matches the same address however it is written (ip_canonical() on the other side too)"
 SELECT wanted.ip, plan.origin_ip FROM plan CROSS JOIN wanted ON plan.origin_ip = wanted.ip;
 SELECT wanted.ip, plan.origin_ip FROM plan CROSS JOIN wanted ON plan.origin_ip = ip_canonical(wanted.ip);
 
-.print "# a full listing comes in address order; plain ORDER BY origin_ip sorts as text"
+.print "# a full listing comes in address order; ORDER BY origin_ip sorts the same way (ip collation)"
 SELECT origin_ip FROM plan;
 SELECT origin_ip FROM plan ORDER BY origin_ip;
 .print "# ORDER BY origin_ip COLLATE ip sorts numerically, IPv4 before IPv6"
@@ -63,7 +63,7 @@ SELECT origin_ip FROM plan WHERE vendor = 'azure' LIMIT 1 OFFSET 1;
 SELECT origin_ip, region FROM plan ORDER BY region DESC LIMIT 2;
 SELECT origin_ip FROM plan ORDER BY origin_ip COLLATE ip DESC LIMIT 1 OFFSET 1;
 
-.print "# aggregates and a self-join"
+.print "# aggregates and a self-join (min() and < compare addresses numerically)"
 SELECT vendor, count(*), min(origin_ip) FROM plan GROUP BY vendor ORDER BY vendor;
 SELECT a.origin_ip, b.origin_ip FROM plan a JOIN plan b ON a.vendor = b.vendor AND a.origin_ip < b.origin_ip ORDER BY 1;
 SELECT count(*) FROM plan a, plan b;
