@@ -535,10 +535,10 @@ class SharedCases:
 
     # ---- validation: SQLITE_CONSTRAINT before anything is sent
 
-    def assertRefused(self, sql, params=(), words=(), db=None):
+    def assertRefused(self, sql, params=(), words=(), db=None, error=sqlite3.IntegrityError):
         self.fake.clear_log()
         before = self.fake.state()
-        with self.assertRaises(sqlite3.IntegrityError) as cm:
+        with self.assertRaises(error) as cm:
             (db or self.db).execute(sql, params)
         msg = str(cm.exception)
         for w in words:
@@ -575,6 +575,16 @@ class SharedCases:
         self.db.execute(ins, ("10.0.0.2",) + ZONE_ONLY_REGION)
         self.assertIn(("10.0.0.2",) + ZONE_ONLY_REGION, self.fake.state())
 
+    def test_or_ignore_does_not_hide_invalid_rows(self):
+        # OR IGNORE skips rows whose IP already has a mapping, never rows that are invalid. (SQLite
+        # drops SQLITE_CONSTRAINT silently under OR IGNORE, so this error is a plain SQLITE_ERROR.)
+        self.fake.seed([("10.0.0.1", "aws", "us-east-1")])
+        for values in (("10.0.0.999", "aws", "us-east-1"), ("10.0.0.2", "aws", None), ("10.0.0.2", "ibm", "x")):
+            with self.subTest(values=values):
+                self.assertRefused("INSERT OR IGNORE INTO t(origin_ip, vendor, region) VALUES "
+                                   "('10.0.0.1', 'gcp', 'us-central1'), (?, ?, ?)", values,
+                                   words=(values[0],), error=sqlite3.Error)
+
     def test_bad_row_in_multi_row_statement_sends_nothing(self):
         with self.assertRaises(sqlite3.IntegrityError) as cm:
             self.bulk(rows(150) + [("10.0.0.300", "aws", "us-east-1")])
@@ -602,6 +612,8 @@ class SharedCases:
                     "INSERT OR REPLACE INTO ro(origin_ip, vendor, region) VALUES ('10.0.0.1', 'gcp', 'us-central1')"):
             with self.subTest(sql=sql):
                 self.assertRefused(sql, words=("read-only",))
+        self.assertRefused("INSERT OR IGNORE INTO ro(origin_ip, vendor, region) VALUES ('10.0.0.2', 'aws', 'us-east-1')",
+                           words=("read-only",), error=sqlite3.Error)
         self.assertEqual(self.select("SELECT origin_ip FROM ro"), [("10.0.0.1",)])
 
     # ---- request counts
