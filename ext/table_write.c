@@ -305,7 +305,11 @@ static char *commit_failure_message(const cfr_table *tab, const cfr_change *chan
     named++;
   }
   if (n - applied > named) sqlite3_str_appendf(s, "; and %d more", n - applied - named);
-  sqlite3_str_appendf(s, ". All are listed in SELECT * FROM cfregions_unapplied; re-running the same statements sends only what is still missing");
+  /* The last reason named may already end a sentence (Cloudflare's texts do): no "..". */
+  const char *text = sqlite3_str_value(s);
+  int len = sqlite3_str_length(s);
+  sqlite3_str_appendf(s, "%s All are listed in SELECT * FROM cfregions_unapplied; re-running the same statements sends only what is still missing",
+                      text && len > 0 && text[len - 1] == '.' ? "" : ".");
   return sqlite3_str_finish(s);
 }
 
