@@ -1016,6 +1016,25 @@ class SharedCases:
         self.assertState([(ip.lower(), v, r) for ip, v, r in data])
         self.assertEqual(self.unapplied(), [])
 
+    def test_delete_of_a_mapping_removed_remotely(self):
+        self.fake.seed([("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM t")
+        self.fake.seed([("10.0.0.2", "aws", "us-east-1")])  # someone else removed 10.0.0.1 meanwhile
+        with self.assertRaises(sqlite3.Error) as cm:
+            self.db.execute("COMMIT")
+        msg = str(cm.exception)
+        self.assertIn("applied 1 of 2", msg)
+        self.assertIn("10.0.0.1", msg)
+        self.assertNotIn("..", msg)
+        self.assertEqual([u[1:3] for u in self.unapplied()], [("delete", "10.0.0.1")])
+        self.assertState([])
+        # Re-running sends nothing (nothing is left to delete) and empties the list.
+        self.fake.clear_log()
+        self.db.execute("DELETE FROM t")
+        self.assertNoWrites()
+        self.assertEqual(self.unapplied(), [])
+
     def test_zone_limit_3500(self):
         data = rows(3500)
         self.fake.seed(data)
