@@ -46,13 +46,23 @@ def ip_of(i):
 DATA = [(ip_of(i), "aws", "us-east-1") for i in range(ROWS)]
 
 
+def die_with_parent():
+    """In the fake's child process: SIGTERM when this process dies, even if it is killed before it
+    can stop the fake itself (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Fake:
     def __init__(self, latency_ms):
         self.dir = tempfile.mkdtemp(prefix="cfr-bench-")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--port-file", port_file,
                                       "--latency-ms", str(latency_ms)],
-                                     stdout=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, preexec_fn=die_with_parent)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:

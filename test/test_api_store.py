@@ -77,6 +77,16 @@ def zone_regions_doc():
     return doc
 
 
+def die_with_parent():
+    """In the fake's child process: SIGTERM when this process dies, even if it is killed before it
+    can stop the fake itself (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Fake:
     """The fake API in a child process, driven through its control paths."""
 
@@ -92,7 +102,7 @@ class Fake:
             [sys.executable, FAKE, "--port", "0", "--port-file", port_file, "--token", TOKEN,
              "--token", TOKEN2, "--email", EMAIL, "--key", API_KEY, "--regions", regions_file,
              "--latency-ms", str(latency_ms)],
-            stdout=subprocess.DEVNULL, stderr=self.stderr)
+            stdout=subprocess.DEVNULL, stderr=self.stderr, preexec_fn=die_with_parent)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
