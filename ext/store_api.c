@@ -196,6 +196,23 @@ static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *foun
 
 /* ---- batches ---- */
 
+/* A delete the API refused may still have reached its goal: the mapping was already gone (removed
+** by someone else, or by an earlier attempt whose answer was lost). One GET per such item tells;
+** an IP with no mapping counts as deleted. */
+static void confirm_failed_deletes(api_store *s, cfr_change *changes, int n) {
+  for (int i = 0; i < n; i++) {
+    if (changes[i].applied) continue;
+    cfr_mapping m;
+    int found = 1;
+    char *err = NULL;
+    if (api_get(&s->base, changes[i].mapping.origin_ip, &m, &found, &err) == SQLITE_OK && !found) {
+      changes[i].applied = 1;
+      changes[i].error[0] = 0;
+    }
+    sqlite3_free(err);
+  }
+}
+
 static int api_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
   api_store *s = (api_store *)store;
   int deleting = changes[0].kind == CFR_DELETE;
@@ -208,8 +225,10 @@ static int api_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
   int rc = SQLITE_ERROR;
   if (result) {
     char *why = NULL;
-    if (cfr_api_batch_outcome(s->dialect, result, changes, n, &why) == 0) rc = SQLITE_OK;
-    else *err = sqlite3_mprintf("%s %s: %s", deleting ? "DELETE" : s->dialect->upsert_method, path, why);
+    if (cfr_api_batch_outcome(s->dialect, result, changes, n, &why) == 0) {
+      rc = SQLITE_OK;
+      if (deleting) confirm_failed_deletes(s, changes, n);
+    } else *err = sqlite3_mprintf("%s %s: %s", deleting ? "DELETE" : s->dialect->upsert_method, path, why);
     sqlite3_free(why);
   }
   json_decref(root);

@@ -1031,18 +1031,34 @@ class SharedCases:
         self.db.execute("BEGIN")
         self.db.execute("DELETE FROM t")
         self.fake.seed([("10.0.0.2", "aws", "us-east-1")])  # someone else removed 10.0.0.1 meanwhile
+        self.fake.clear_log()
+        # The API refuses the delete of 10.0.0.1 (no mapping); one GET confirms it is gone, which
+        # is what the DELETE wanted, so the COMMIT succeeds and nothing is reported unapplied.
+        self.db.execute("COMMIT")
+        self.assertEqual(self.unapplied(), [])
+        self.assertState([])
+        reads = [e for e in self.fake.log() if e["method"] == "GET"]
+        self.assertEqual(len(reads), 1)
+        self.assertIn("10.0.0.1", reads[0]["path"])
+
+    def test_refused_delete_of_a_mapping_that_still_exists(self):
+        self.fake.seed([("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])
+        self.fake.faults(reject_items={"10.0.0.1": "Mapping is locked."})
         with self.assertRaises(sqlite3.Error) as cm:
-            self.db.execute("COMMIT")
+            self.db.execute("DELETE FROM t")
         msg = str(cm.exception)
         self.assertIn("applied 1 of 2", msg)
         self.assertIn("10.0.0.1", msg)
+        self.assertIn("Mapping is locked", msg)
         self.assertNotIn("..", msg)
         self.assertEqual([u[1:3] for u in self.unapplied()], [("delete", "10.0.0.1")])
-        self.assertState([])
-        # Re-running sends nothing (nothing is left to delete) and empties the list.
+        self.assertState([("10.0.0.1", "aws", "us-east-1")])
+        # Once the API accepts it, re-running sends only the missing delete and empties the list.
+        self.fake.clear_faults()
         self.fake.clear_log()
         self.db.execute("DELETE FROM t")
-        self.assertNoWrites()
+        self.assertEqual([(e["method"], e["items"]) for e in self.writes()], [("DELETE", 1)])
+        self.assertState([])
         self.assertEqual(self.unapplied(), [])
 
     def test_zone_limit_3500(self):
