@@ -253,31 +253,37 @@ static void show_progress(const cfr_table *tab, int done, int total, int request
   fflush(stderr);
 }
 
-/* Sends changes in batches of one kind and at most CFR_BATCH_MAX items. A failed request stops
-** the rest: their items are marked as not sent. */
+/* Items in the batch that starts at changes[i]: one kind, at most CFR_BATCH_MAX. */
+static int batch_length(const cfr_change *changes, int i, int n) {
+  int count = 1;
+  while (i + count < n && count < CFR_BATCH_MAX && changes[i + count].kind == changes[i].kind) count++;
+  return count;
+}
+
+static void mark_unapplied(cfr_change *changes, int from, int to, const char *why) {
+  for (int k = from; k < to; k++) {
+    if (changes[k].error[0]) continue;  /* keep the item's own reason */
+    changes[k].applied = 0;
+    snprintf(changes[k].error, sizeof(changes[k].error), "%s", why);
+  }
+}
+
+/* Sends changes in batches. A failed request stops the rest: their items are marked as not sent. */
 static void send_batches(cfr_table *tab, cfr_change *changes, int n) {
   int requests = 0;
-  for (int i = 0; i < n;) {
-    int count = 1;
-    while (i + count < n && count < CFR_BATCH_MAX && changes[i + count].kind == changes[i].kind) count++;
-    requests++;
-    i += count;
-  }
+  for (int i = 0; i < n; i += batch_length(changes, i, n)) requests++;
   char *request_error = NULL;
   for (int i = 0; i < n;) {
-    int count = 1;
-    while (i + count < n && count < CFR_BATCH_MAX && changes[i + count].kind == changes[i].kind) count++;
+    int count = batch_length(changes, i, n);
     if (request_error) {
-      for (int k = i; k < i + count; k++)
-        snprintf(changes[k].error, sizeof(changes[k].error), "not sent: an earlier request failed");
+      mark_unapplied(changes, i, i + count, "not sent: an earlier request failed");
     } else {
       char *err = NULL;
       int rc = tab->store->methods->apply(tab->store, &changes[i], count, &err);
       if (rc != SQLITE_OK) {
         request_error = err ? err : sqlite3_mprintf("request failed (code %d)", rc);
         for (int k = i; k < i + count; k++)
-          if (!changes[k].applied && !changes[k].error[0])
-            snprintf(changes[k].error, sizeof(changes[k].error), "%s", request_error ? request_error : "request failed");
+          if (!changes[k].applied) mark_unapplied(changes, k, k + 1, request_error ? request_error : "request failed");
       } else {
         sqlite3_free(err);
       }
@@ -287,7 +293,11 @@ static void send_batches(cfr_table *tab, cfr_change *changes, int n) {
   }
   if (request_error && tab->store->methods->transactional) {
     /* The database rolls back this transaction, and with it whatever the store had applied. */
-    for (int k = 0; k < n; k++) changes[k].applied = 0;
+    for (int k = 0; k < n; k++) {
+      if (!changes[k].applied) continue;
+      changes[k].applied = 0;
+      snprintf(changes[k].error, sizeof(changes[k].error), "rolled back: %s", request_error ? request_error : "a later write failed");
+    }
   }
   sqlite3_free(request_error);
 }
