@@ -22,6 +22,7 @@
 #define PLAN_IP_IN  2   /* argv: the IN list, read with sqlite3_vtab_in_first/next */
 #define PLAN_LIMIT  4
 #define PLAN_OFFSET 8
+#define PLAN_DESC   16  /* ORDER BY origin_ip DESC, consumed */
 
 typedef struct cfr_cursor {
   sqlite3_vtab_cursor base;
@@ -218,10 +219,16 @@ static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
     info->estimatedCost = list_cost;
     info->estimatedRows = (sqlite3_int64)tab->estimated_rows;
   }
+  /* Rows come out in the ip collation's order, which is origin_ip's: ORDER BY origin_ip [DESC]
+  ** needs no sort. (SQLite passes ORDER BY origin_ip COLLATE other only as no ORDER BY at all.) */
+  int order_consumed = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == COL_ORIGIN_IP;
+  if (order_consumed) {
+    info->orderByConsumed = 1;
+    if (info->aOrderBy[0].desc) plan |= PLAN_DESC;
+  }
   /* LIMIT/OFFSET apply to our output only when no other constraint still filters it and SQLite
-  ** does not sort it afterwards (SQLite offers them with an ORDER BY on our columns, which we do
-  ** not consume: cutting before that sort would return the wrong rows). */
-  if (other == 0 && info->nOrderBy == 0) {
+  ** does not sort it afterwards (cutting before that sort would return the wrong rows). */
+  if (other == 0 && (info->nOrderBy == 0 || order_consumed)) {
     if (limit >= 0) {
       plan |= PLAN_LIMIT;
       info->aConstraintUsage[limit].argvIndex = argv_next++;
@@ -235,8 +242,9 @@ static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
   }
   info->idxNum = plan;
   /* Shown by EXPLAIN QUERY PLAN. */
-  info->idxStr = sqlite3_mprintf("%s%s%s",
+  info->idxStr = sqlite3_mprintf("%s%s%s%s",
                                  (plan & PLAN_IP_IN) ? "lookup origin_ip IN (...)" : (plan & PLAN_IP_EQ) ? "lookup origin_ip = ?" : "full listing",
+                                 order_consumed ? ((plan & PLAN_DESC) ? " ORDER BY origin_ip DESC" : " ORDER BY origin_ip") : "",
                                  (plan & PLAN_LIMIT) ? " LIMIT" : "", (plan & PLAN_OFFSET) ? " OFFSET" : "");
   info->needToFreeIdxStr = 1;
   return SQLITE_OK;
@@ -331,6 +339,14 @@ static int filter_by_ip(cfr_table *tab, cfr_cursor *cur, int plan, sqlite3_value
   return rc;
 }
 
+static void reverse_rows(cfr_cursor *cur) {
+  for (int i = 0, j = cur->nrows - 1; i < j; i++, j--) {
+    int t = cur->rows[i];
+    cur->rows[i] = cur->rows[j];
+    cur->rows[j] = t;
+  }
+}
+
 static void apply_limit(cfr_cursor *cur, int plan, sqlite3_value **argv, int next_arg) {
   sqlite3_int64 limit = -1, offset = 0;
   if (plan & PLAN_LIMIT) limit = sqlite3_value_int64(argv[next_arg++]);
@@ -354,10 +370,13 @@ static int cursor_filter(sqlite3_vtab_cursor *base, int plan, const char *idxStr
   int rc, next_arg = 0;
   if (plan & (PLAN_IP_EQ | PLAN_IP_IN)) {
     rc = filter_by_ip(tab, cur, plan, argv[next_arg++]);
+    /* Every plan yields rows in address order: ORDER BY origin_ip relies on it. */
+    if (rc == SQLITE_OK) rc = cfr_view_sort_rows(cur->shared->view, cur->rows, cur->nrows);
   } else {
     rc = cfr_table_complete_view(tab, cur->shared->view);
     if (rc == SQLITE_OK) rc = cfr_view_sorted(cur->shared->view, &cur->rows, &cur->nrows);
   }
+  if (rc == SQLITE_OK && (plan & PLAN_DESC)) reverse_rows(cur);
   if (rc == SQLITE_OK && (plan & (PLAN_LIMIT | PLAN_OFFSET))) apply_limit(cur, plan, argv, next_arg);
   return rc;
 }

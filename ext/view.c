@@ -227,20 +227,29 @@ static int compare_rows(const void *a, const void *b) {
   return c ? c : strcmp(x->origin_ip, y->origin_ip);
 }
 
+int cfr_view_sort_rows(const cfr_view *view, int *rows, int n) {
+  if (n < 2) return SQLITE_OK;
+  /* Sorted as pointers (qsort has no context argument), handed back as indices. */
+  const cfr_row **sorted = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_row *));
+  if (!sorted) return SQLITE_NOMEM;
+  for (int i = 0; i < n; i++) sorted[i] = &view->rows[rows[i]];
+  qsort(sorted, (size_t)n, sizeof(cfr_row *), compare_rows);
+  for (int i = 0; i < n; i++) rows[i] = (int)(sorted[i] - view->rows);
+  sqlite3_free(sorted);
+  return SQLITE_OK;
+}
+
 int cfr_view_sorted(const cfr_view *view, int **out, int *n) {
   *out = NULL;
   *n = 0;
   if (view->present == 0) return SQLITE_OK;
-  /* Sorted as pointers (qsort has no context argument), handed out as indices. */
-  const cfr_row **sorted = sqlite3_malloc64((sqlite3_uint64)view->present * sizeof(cfr_row *));
   int *order = sqlite3_malloc64((sqlite3_uint64)view->present * sizeof(int));
-  if (!sorted || !order) { sqlite3_free(sorted); sqlite3_free(order); return SQLITE_NOMEM; }
+  if (!order) return SQLITE_NOMEM;
   int count = 0;
   for (int r = 0; r < view->nrows && count < view->present; r++)
-    if (view->rows[r].cur.present) sorted[count++] = &view->rows[r];
-  qsort(sorted, (size_t)count, sizeof(cfr_row *), compare_rows);
-  for (int i = 0; i < count; i++) order[i] = (int)(sorted[i] - view->rows);
-  sqlite3_free(sorted);
+    if (view->rows[r].cur.present) order[count++] = r;
+  int rc = cfr_view_sort_rows(view, order, count);
+  if (rc != SQLITE_OK) { sqlite3_free(order); return rc; }
   *out = order;
   *n = count;
   return SQLITE_OK;

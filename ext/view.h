@@ -56,6 +56,9 @@ void cfr_view_discard_changes(cfr_view *view);
 ** the caller (sqlite3_free). NULL with *n == 0 for an empty view, or on OOM (returns SQLITE_NOMEM). */
 int cfr_view_sorted(const cfr_view *view, int **out, int *n);
 
+/* Sorts row indices in numeric IP order (the `ip` collation's order). */
+int cfr_view_sort_rows(const cfr_view *view, int *rows, int n);
+
 /* The pending changes (deletes first, then upserts), as an array owned by the caller. */
 int cfr_view_changes(const cfr_view *view, cfr_change **out, int *n);
 

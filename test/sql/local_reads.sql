@@ -67,3 +67,12 @@ SELECT origin_ip FROM plan ORDER BY origin_ip COLLATE ip DESC LIMIT 1 OFFSET 1;
 SELECT vendor, count(*), min(origin_ip) FROM plan GROUP BY vendor ORDER BY vendor;
 SELECT a.origin_ip, b.origin_ip FROM plan a JOIN plan b ON a.vendor = b.vendor AND a.origin_ip < b.origin_ip ORDER BY 1;
 SELECT count(*) FROM plan a, plan b;
+
+.print "# ORDER BY origin_ip [DESC] is served in address order without a sort, and LIMIT goes with it"
+EXPLAIN QUERY PLAN SELECT origin_ip FROM plan ORDER BY origin_ip DESC LIMIT 2;
+SELECT origin_ip FROM plan ORDER BY origin_ip DESC LIMIT 2;
+SELECT origin_ip FROM plan ORDER BY origin_ip LIMIT 2 OFFSET 1;
+SELECT origin_ip FROM plan WHERE origin_ip IN ('::ffff:10.0.0.1', '10.0.0.10', '9.255.255.255') ORDER BY origin_ip DESC;
+.print "# ... while ORDER BY origin_ip COLLATE BINARY is sorted by SQLite, as text"
+EXPLAIN QUERY PLAN SELECT origin_ip FROM plan ORDER BY origin_ip COLLATE BINARY;
+SELECT origin_ip FROM plan ORDER BY origin_ip COLLATE BINARY LIMIT 3;
