@@ -30,6 +30,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "test", "fake_cloudflare.py")
+sys.path.insert(0, os.path.join(ROOT, "test"))
+import testlib  # noqa: E402  (test/ holds the helpers shared with the tests)
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "test-token"
 ROWS = 3500
@@ -46,23 +48,13 @@ def ip_of(i):
 DATA = [(ip_of(i), "aws", "us-east-1") for i in range(ROWS)]
 
 
-def die_with_parent():
-    """In the fake's child process: SIGTERM when this process dies, even if it is killed before it
-    can stop the fake itself (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 class Fake:
     def __init__(self, latency_ms):
         self.dir = tempfile.mkdtemp(prefix="cfr-bench-")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--port-file", port_file,
                                       "--latency-ms", str(latency_ms)],
-                                     stdout=subprocess.DEVNULL, preexec_fn=die_with_parent)
+                                     stdout=subprocess.DEVNULL, preexec_fn=testlib.die_with_parent)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -24,6 +24,8 @@ import textwrap
 import threading
 import time
 import unittest
+
+import testlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,16 +79,6 @@ def zone_regions_doc():
     return doc
 
 
-def die_with_parent():
-    """In the fake's child process: SIGTERM when this process dies, even if it is killed before it
-    can stop the fake itself (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 class Fake:
     """The fake API in a child process, driven through its control paths."""
 
@@ -102,7 +94,7 @@ class Fake:
             [sys.executable, FAKE, "--port", "0", "--port-file", port_file, "--token", TOKEN,
              "--token", TOKEN2, "--email", EMAIL, "--key", API_KEY, "--regions", regions_file,
              "--latency-ms", str(latency_ms)],
-            stdout=subprocess.DEVNULL, stderr=self.stderr, preexec_fn=die_with_parent)
+            stdout=subprocess.DEVNULL, stderr=self.stderr, preexec_fn=testlib.die_with_parent)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -1328,13 +1320,7 @@ class MiscTests(FakeTestCase):
 
 
 def main():
-    global SO_PATH
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-"):
-        SO_PATH = os.path.abspath(args.pop(0))
-    if not os.path.exists(SO_PATH):
-        sys.exit("usage: %s path/to/cfregions.so [unittest options]" % sys.argv[0])
-    unittest.main(argv=[sys.argv[0]] + args)
+    testlib.run_unittests(globals(), SO_PATH)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ import ipaddress
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import unittest
+
+import testlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SO_PATH = os.path.join(os.path.dirname(HERE), "build", "cfregions.so")  # replaced by argv[1]
@@ -294,13 +295,7 @@ class Secrets(LocalStoreTestCase):
 
 
 def main():
-    global SO_PATH
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-"):
-        SO_PATH = os.path.abspath(args.pop(0))
-    if not os.path.exists(SO_PATH):
-        sys.exit("usage: %s path/to/cfregions.so [unittest options]" % sys.argv[0])
-    unittest.main(argv=[sys.argv[0]] + args)
+    testlib.run_unittests(globals(), SO_PATH)
 
 
 if __name__ == "__main__":
