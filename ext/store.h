@@ -49,6 +49,9 @@ typedef struct cfr_store_methods {
   int transactional;
   /* Every mapping. */
   int (*list)(cfr_store *store, cfr_mapping_list *out, char **err);
+  /* The start of a listing and the store's total number of mappings, for writes that need the
+  ** count but not every row; *complete = 1 when that start is the whole store. May be NULL. */
+  int (*list_head)(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err);
   /* One mapping: *found = 0 when the IP has none. */
   int (*get)(cfr_store *store, const char *origin_ip, cfr_mapping *out, int *found, char **err);
   /* Applies n (≤ CFR_BATCH_MAX) changes of one kind and sets each item's `applied`/`error`.

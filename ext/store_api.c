@@ -96,8 +96,17 @@ static char *page_path(const api_store *s, int page) {
 }
 
 /* Decodes one v2 page into out; *total_pages from result_info when asked for. */
+/* result_info.<field> as a count within [0, max], or -1. */
+static int info_count(json_t *root, const char *field, long long max) {
+  json_t *v = json_object_get(json_object_get(root, "result_info"), field);
+  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) return -1;
+  return (int)json_integer_value(v);
+}
+
+/* Decodes one v2 page into out; the first page also gives result_info's total_pages and
+** total_count (pass NULLs for the other pages). */
 static int take_page(api_store *s, cfr_http_response *resp, const char *path, cfr_mapping_list *out,
-                     int *total_pages, char **err) {
+                     int *total_pages, int *total_count, char **err) {
   char *what = sqlite3_mprintf("GET %s", path);
   json_t *root;
   json_t *result = what ? cfr_api_result(s->dialect, resp, what, &root, err) : NULL;
@@ -106,12 +115,11 @@ static int take_page(api_store *s, cfr_http_response *resp, const char *path, cf
   if (result && cfr_api_entries(s->dialect, result, out, err) == 0) {
     rc = SQLITE_OK;
     if (total_pages) {
-      json_t *pages = json_object_get(json_object_get(root, "result_info"), "total_pages");
-      if (!json_is_integer(pages) || json_integer_value(pages) < 0 || json_integer_value(pages) > MAX_PAGES) {
-        *err = sqlite3_mprintf("GET %s: unexpected response: result_info.total_pages missing or out of range", path);
+      *total_pages = info_count(root, "total_pages", MAX_PAGES);
+      *total_count = info_count(root, "total_count", (long long)MAX_PAGES * PAGE_SIZE);
+      if (*total_pages < 0 || *total_count < 0) {
+        *err = sqlite3_mprintf("GET %s: unexpected response: result_info.total_pages or total_count missing or out of range", path);
         rc = SQLITE_ERROR;
-      } else {
-        *total_pages = (int)json_integer_value(pages);
       }
     }
   }
@@ -135,27 +143,34 @@ static int fetch_rest_v2(api_store *s, int total_pages, cfr_mapping_list *out, c
     if (why) { *err = why; rc = SQLITE_ERROR; }
   }
   if (rc == SQLITE_OK) cfr_http_get_many(s->http, n, (const char *const *)paths, resps);
-  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = take_page(s, &resps[i], paths[i], out, NULL, err);
+  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = take_page(s, &resps[i], paths[i], out, NULL, NULL, err);
   for (int i = 0; paths && resps && i < n; i++) { sqlite3_free(paths[i]); cfr_http_response_clear(&resps[i]); }
   sqlite3_free(paths);
   sqlite3_free(resps);
   return rc;
 }
 
-static int list_v2(api_store *s, cfr_mapping_list *out, char **err) {
+/* Page 1 of a v2 listing, which also tells how many pages and mappings there are. */
+static int first_page_v2(api_store *s, cfr_mapping_list *out, int *total_pages, int *total_count, char **err) {
   char *path = page_path(s, 1);
   if (!path) return SQLITE_NOMEM;
   cfr_http_response resp;
   memset(&resp, 0, sizeof(resp));
   char *why = use_credentials(s->conn, s->http, s->token_env);
-  int total_pages = 0, rc;
+  int rc;
   if (why) { *err = why; rc = SQLITE_ERROR; }
   else {
     cfr_http_request(s->http, "GET", path, NULL, 0, &resp);
-    rc = take_page(s, &resp, path, out, &total_pages, err);
+    rc = take_page(s, &resp, path, out, total_pages, total_count, err);
   }
   cfr_http_response_clear(&resp);
   sqlite3_free(path);
+  return rc;
+}
+
+static int list_v2(api_store *s, cfr_mapping_list *out, char **err) {
+  int total_pages = 0, total_count = 0;
+  int rc = first_page_v2(s, out, &total_pages, &total_count, err);
   if (rc == SQLITE_OK && total_pages > 1) rc = fetch_rest_v2(s, total_pages, out, err);
   return rc;
 }
@@ -163,6 +178,21 @@ static int list_v2(api_store *s, cfr_mapping_list *out, char **err) {
 static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   api_store *s = (api_store *)store;
   return s->dialect->version == 1 ? list_v1(s, out, err) : list_v2(s, out, err);
+}
+
+/* v2: page 1 and the totals; v1 lists everything in one GET anyway. */
+static int api_list_head(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
+  api_store *s = (api_store *)store;
+  if (s->dialect->version == 1) {
+    int rc = list_v1(s, out, err);
+    *total = out->count;
+    *complete = 1;
+    return rc;
+  }
+  int total_pages = 0;
+  int rc = first_page_v2(s, out, &total_pages, total, err);
+  *complete = rc == SQLITE_OK && total_pages <= 1;
+  return rc;
 }
 
 /* ---- point lookup ---- */
@@ -326,10 +356,12 @@ static void api_close(cfr_store *store) {
 }
 
 static const cfr_store_methods api_methods_v1 = {
-  "api v1", 0, api_list, api_get, api_apply, api_regions, api_costs, NULL, api_close
+  .name = "api v1", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
+  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 static const cfr_store_methods api_methods_v2 = {
-  "api v2", 0, api_list, api_get, api_apply, api_regions, api_costs, NULL, api_close
+  .name = "api v2", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
+  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 
 int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err) {

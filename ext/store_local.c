@@ -14,7 +14,7 @@ typedef struct local_store {
   sqlite3 *db;
   char *schema;
   char *name;
-  sqlite3_stmt *list_stmt, *get_stmt, *upsert_stmt, *delete_stmt;
+  sqlite3_stmt *list_stmt, *get_stmt, *upsert_stmt, *delete_stmt, *count_stmt;
 } local_store;
 
 int cfr_store_local_is_shadow(const char *suffix) { return sqlite3_stricmp(suffix, "mappings") == 0; }
@@ -53,6 +53,21 @@ static int local_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   }
   sqlite3_reset(s->list_stmt);
   if (rc == SQLITE_DONE) return SQLITE_OK;
+  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+/* Only the count: with it, single-row writes look their IP up by key instead of reading every row. */
+static int local_list_head(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
+  (void)out;
+  local_store *s = (local_store *)store;
+  int rc = prepare(s, &s->count_stmt, "SELECT count(*) FROM \"%w\".\"%w_mappings\"", err);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(s->count_stmt);
+  *total = rc == SQLITE_ROW ? sqlite3_column_int(s->count_stmt, 0) : 0;
+  *complete = *total == 0;
+  sqlite3_reset(s->count_stmt);
+  if (rc == SQLITE_ROW) return SQLITE_OK;
   *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
   return rc;
 }
@@ -128,7 +143,8 @@ static void finalize_all(local_store *s) {
   sqlite3_finalize(s->get_stmt);
   sqlite3_finalize(s->upsert_stmt);
   sqlite3_finalize(s->delete_stmt);
-  s->list_stmt = s->get_stmt = s->upsert_stmt = s->delete_stmt = NULL;
+  sqlite3_finalize(s->count_stmt);
+  s->list_stmt = s->get_stmt = s->upsert_stmt = s->delete_stmt = s->count_stmt = NULL;
 }
 
 static int local_destroy(cfr_store *store, char **err) {
@@ -151,7 +167,9 @@ static void local_close(cfr_store *store) {
 }
 
 static const cfr_store_methods local_methods = {
-  "local", 1, local_list, local_get, local_apply, local_regions, local_costs, local_destroy, local_close
+  .name = "local", .transactional = 1, .list = local_list, .list_head = local_list_head, .get = local_get,
+  .apply = local_apply, .regions = local_regions, .costs = local_costs, .destroy = local_destroy,
+  .close = local_close,
 };
 
 int cfr_store_local_open(sqlite3 *db, const char *schema, const char *name, int create,

@@ -32,6 +32,8 @@ typedef struct cfr_cursor {
   int pos;
 } cfr_cursor;
 
+static void set_error(cfr_table *tab, char *err);
+
 /* ---- views ---- */
 
 int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out) {
@@ -60,7 +62,7 @@ int cfr_table_complete_view(cfr_table *tab, cfr_view *view) {
   cfr_mapping_list list = {0};
   char *err = NULL;
   int rc = tab->store->methods->list(tab->store, &list, &err);
-  if (rc == SQLITE_OK) rc = cfr_view_load_all(view, &list);
+  if (rc == SQLITE_OK) rc = cfr_view_load(view, &list, 1);
   if (rc == SQLITE_OK) tab->estimated_rows = list.count;
   cfr_mapping_list_clear(&list);
   if (err) {
@@ -68,6 +70,23 @@ int cfr_table_complete_view(cfr_table *tab, cfr_view *view) {
     tab->base.zErrMsg = sqlite3_mprintf("%s: %s", tab->name, err);
     sqlite3_free(err);
   }
+  return rc;
+}
+
+int cfr_table_count_view(cfr_table *tab, cfr_view *view) {
+  if (cfr_view_has_store_total(view)) return SQLITE_OK;
+  if (!tab->store->methods->list_head) return cfr_table_complete_view(tab, view);
+  cfr_mapping_list list = {0};
+  char *err = NULL;
+  int total = 0, complete = 0;
+  int rc = tab->store->methods->list_head(tab->store, &list, &total, &complete, &err);
+  if (rc == SQLITE_OK) rc = cfr_view_load(view, &list, complete);
+  if (rc == SQLITE_OK) {
+    cfr_view_set_store_total(view, total);
+    tab->estimated_rows = total;
+  }
+  cfr_mapping_list_clear(&list);
+  if (err) set_error(tab, err);
   return rc;
 }
 
@@ -304,8 +323,7 @@ static int collect_ips(int plan, sqlite3_value *arg, char (**ips)[CFR_IP_TEXT_MA
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Finds one IP in the view, asking the store when the view does not know it. */
-static int lookup_ip(cfr_table *tab, cfr_view *view, const char *ip, int *row) {
+int cfr_table_lookup_ip(cfr_table *tab, cfr_view *view, const char *ip, int *row) {
   *row = cfr_view_find(view, ip);
   if (*row >= 0 || cfr_view_is_complete(view)) return SQLITE_OK;
   cfr_mapping m;
@@ -332,7 +350,7 @@ static int filter_by_ip(cfr_table *tab, cfr_cursor *cur, int plan, sqlite3_value
   }
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     int row;
-    rc = lookup_ip(tab, view, ips[i], &row);
+    rc = cfr_table_lookup_ip(tab, view, ips[i], &row);
     if (rc == SQLITE_OK && row >= 0 && cfr_view_row(view, row)->cur.present) cur->rows[cur->nrows++] = row;
   }
   sqlite3_free(ips);

@@ -36,6 +36,13 @@ void cfr_table_release_view(cfr_table *tab, cfr_shared_view *shared);
 /* Makes the view hold every mapping of the store (one listing), keeping what it knows already. */
 int cfr_table_complete_view(cfr_table *tab, cfr_view *view);
 
+/* Gives the view the store's total number of mappings (and the start of a listing), or completes
+** it when the store cannot say more cheaply. */
+int cfr_table_count_view(cfr_table *tab, cfr_view *view);
+/* Finds one IP in the view, asking the store when the view does not know it; *row = -1 when the
+** view is complete and has no such row. */
+int cfr_table_lookup_ip(cfr_table *tab, cfr_view *view, const char *ip, int *row);
+
 /* table_write.c */
 int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3_int64 *rowid);
 int cfr_table_begin(sqlite3_vtab *vtab);

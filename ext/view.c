@@ -21,6 +21,9 @@ struct cfr_view {
   int nslots;             /* power of two */
   int complete;
   int present;            /* rows whose cur.present is set */
+  int base_present;       /* rows whose base.present is set */
+  int store_total;        /* mappings in the store when the snapshot began; -1 unknown */
+  int write_lookups;      /* point lookups made for writes (a budget before listing instead) */
   undo_entry *undo;
   int nundo, undo_capacity;
   int *marks;             /* journal length at each open savepoint level */
@@ -35,7 +38,10 @@ static unsigned hash_text(const char *s) {
 
 cfr_view *cfr_view_new(void) {
   cfr_view *view = sqlite3_malloc(sizeof(*view));
-  if (view) memset(view, 0, sizeof(*view));
+  if (view) {
+    memset(view, 0, sizeof(*view));
+    view->store_total = -1;
+  }
   return view;
 }
 
@@ -58,7 +64,16 @@ void cfr_view_free(cfr_view *view) {
 }
 
 int cfr_view_is_complete(const cfr_view *view) { return view->complete; }
-int cfr_view_present_count(const cfr_view *view) { return view->present; }
+int cfr_view_present_count(const cfr_view *view) {
+  if (view->complete) return view->present;
+  if (view->store_total < 0) return -1;
+  /* Rows the view knows about stand for themselves; the rest are counted by the store. */
+  return view->store_total - view->base_present + view->present;
+}
+
+void cfr_view_set_store_total(cfr_view *view, int total) { view->store_total = total; }
+int cfr_view_has_store_total(const cfr_view *view) { return view->complete || view->store_total >= 0; }
+int cfr_view_note_write_lookup(cfr_view *view) { return ++view->write_lookups; }
 const cfr_row *cfr_view_row(const cfr_view *view, int index) { return &view->rows[index]; }
 
 int cfr_view_find(const cfr_view *view, const char *origin_ip) {
@@ -119,7 +134,7 @@ static void value_from_mapping(cfr_value *v, const cfr_mapping *m) {
   memcpy(v->modified_on, m->modified_on, sizeof(v->modified_on));
 }
 
-int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list) {
+int cfr_view_load(cfr_view *view, const cfr_mapping_list *list, int complete) {
   /* Rows the view knows already (point lookups, pending writes) keep their snapshot and their
   ** pending value, and keep their index (cursors of the same statement may hold it). */
   for (int i = 0; i < list->count; i++) {
@@ -129,8 +144,9 @@ int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list) {
     value_from_mapping(&view->rows[r].base, &list->items[i]);
     view->rows[r].cur = view->rows[r].base;
     view->present++;
+    view->base_present++;
   }
-  view->complete = 1;
+  if (complete) view->complete = 1;
   return SQLITE_OK;
 }
 
@@ -141,7 +157,10 @@ int cfr_view_add_known(cfr_view *view, const char *origin_ip, const cfr_mapping 
   if (r < 0) return -1;
   value_from_mapping(&view->rows[r].base, m);
   view->rows[r].cur = view->rows[r].base;
-  if (m) view->present++;
+  if (m) {
+    view->present++;
+    view->base_present++;
+  }
   return r;
 }
 

@@ -28,9 +28,10 @@ typedef struct cfr_view cfr_view;
 cfr_view *cfr_view_new(void);
 void cfr_view_free(cfr_view *view);
 
-/* Completes the snapshot with a listing: adds the IPs the view does not know yet; rows it knows
-** (from point lookups, or with pending writes) are kept as they are. */
-int cfr_view_load_all(cfr_view *view, const cfr_mapping_list *list);
+/* Adds the mappings of a listing the view does not know yet; rows it knows (from point lookups, or
+** with pending writes) are kept as they are. complete: the listing is the whole store, so from now
+** on an IP the view does not know has no mapping. */
+int cfr_view_load(cfr_view *view, const cfr_mapping_list *list, int complete);
 int cfr_view_is_complete(const cfr_view *view);
 /* Records what a point lookup found (m == NULL: no mapping). Returns the row index, or -1 (OOM). */
 int cfr_view_add_known(cfr_view *view, const char *origin_ip, const cfr_mapping *m);
@@ -38,8 +39,14 @@ int cfr_view_add_known(cfr_view *view, const char *origin_ip, const cfr_mapping 
 /* Row index for a canonical IP, or -1 when the view knows nothing of it. */
 int cfr_view_find(const cfr_view *view, const char *origin_ip);
 const cfr_row *cfr_view_row(const cfr_view *view, int index);
-/* Mappings present now (valid when complete). */
+/* Mappings present now, pending writes included; -1 when the view is neither complete nor told the
+** store's total. */
 int cfr_view_present_count(const cfr_view *view);
+/* The store's number of mappings when the snapshot began, for counting without a full listing. */
+void cfr_view_set_store_total(cfr_view *view, int total);
+int cfr_view_has_store_total(const cfr_view *view);
+/* Counts a point lookup made for a write; returns how many this view has made. */
+int cfr_view_note_write_lookup(cfr_view *view);
 
 /* Sets the current value of an IP (new row if unknown; the view must then be complete, so the
 ** base is known to be absent). Journaled for savepoints. Returns SQLITE_OK or SQLITE_NOMEM. */
