@@ -23,10 +23,10 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev
-DEB_TEST  := python3 clang valgrind curl
+DEB_TEST  := python3 clang libclang-rt-14-dev valgrind curl
 PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind \
+.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke \
         fuzz bench clean install
 
 all: $(SO)
@@ -65,7 +65,7 @@ demo: deps-build
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
-	$(MAKE) -k test-golden test-asan test-valgrind test-python test-http test-fake conformance
+	$(MAKE) -k test-golden test-asan test-valgrind test-python test-http test-fake conformance fuzz-smoke
 	@echo "make test: all suites passed"
 
 test-golden: $(SO)
@@ -94,6 +94,10 @@ conformance:
 
 fuzz:
 	sh test/fuzz/run.sh
+
+# A short run of the fuzzer's invariants, so every test run builds and exercises the target.
+fuzz-smoke:
+	sh test/fuzz/run.sh 20
 
 bench: $(SO)
 	sh bench/run.sh $(SO)
