@@ -23,10 +23,10 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev
-DEB_TEST  := python3 clang libclang-rt-14-dev valgrind curl
+DEB_TEST  := python3 clang libclang-rt-14-dev valgrind curl sqlite-utils
 PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke \
+.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke test-loaders \
         fuzz bench clean install
 
 all: $(SO)
@@ -65,7 +65,7 @@ demo: deps-build
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
-	$(MAKE) -k test-golden test-asan test-valgrind test-python test-http test-fake conformance fuzz-smoke
+	$(MAKE) -k test-golden test-asan test-valgrind test-python test-loaders test-http test-fake conformance fuzz-smoke
 	@echo "make test: all suites passed"
 
 test-golden: $(SO)
@@ -82,6 +82,9 @@ test-valgrind: $(SO)
 
 test-python: $(SO)
 	sh test/run-python.sh $(PYTHON) $(SO)
+
+test-loaders: $(SO)
+	sh test/loaders.sh $(SO)
 
 test-http:
 	sh test/http/run.sh
