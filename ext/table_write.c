@@ -80,14 +80,25 @@ static int text_field(sqlite3_value *v, char *dst, size_t size) {
   return cfr_copy_field(dst, size, (const char *)sqlite3_value_text(v));
 }
 
+/* An UPDATE leaves modified_on alone when SQLite says so (sqlite3_value_nochange), or when it passes
+** the row's own value back: UPDATE … FROM reads the row into a temporary table first, and then
+** hands xUpdate the column's value instead. old: the row's value as cursors show it. */
+static int modified_on_unchanged(sqlite3_value *v, const cfr_value *old) {
+  if (sqlite3_value_nochange(v)) return 1;
+  if (!old) return 0;
+  if (sqlite3_value_type(v) == SQLITE_NULL) return old->modified_on[0] == 0;
+  return sqlite3_value_type(v) == SQLITE_TEXT && strcmp((const char *)sqlite3_value_text(v), old->modified_on) == 0;
+}
+
 /* Checks the new values of a row (cols = origin_ip, vendor, region, modified_on) and fills value and
-** the canonical IP. is_update: modified_on must be left unchanged rather than NULL. */
+** the canonical IP. is_update: modified_on must be left unchanged (old: the row before the update,
+** NULL if unknown) rather than NULL. */
 static int validate_row(cfr_table *tab, const char *verb, sqlite3_value **cols, int is_update,
-                        char *ip, cfr_value *value) {
+                        const cfr_value *old, char *ip, cfr_value *value) {
   const cfr_regions *regions;
   int rc = regions_for(tab, &regions);
   if (rc != SQLITE_OK) return rc;
-  if (is_update ? !sqlite3_value_nochange(cols[COL_MODIFIED_ON]) : sqlite3_value_type(cols[COL_MODIFIED_ON]) != SQLITE_NULL)
+  if (is_update ? !modified_on_unchanged(cols[COL_MODIFIED_ON], old) : sqlite3_value_type(cols[COL_MODIFIED_ON]) != SQLITE_NULL)
     return row_error(tab, SQLITE_CONSTRAINT_CHECK, verb, cols, "modified_on is set by the store and cannot be written");
   for (int c = COL_ORIGIN_IP; c <= COL_REGION; c++) {
     static const char *const names[] = {"origin_ip", "vendor", "region"};
@@ -197,10 +208,12 @@ static int delete_row(cfr_table *tab, cfr_view *view, sqlite3_value *key) {
 
 static int update_row(cfr_table *tab, cfr_view *view, sqlite3_value *old_key, sqlite3_value **cols) {
   char ip[CFR_IP_TEXT_MAX];
-  cfr_value value;
-  int rc = validate_row(tab, "update", cols, 1, ip, &value);
-  if (rc != SQLITE_OK) return rc;
+  cfr_value value, old;
   const char *old_ip = (const char *)sqlite3_value_text(old_key);
+  int old_row = old_ip ? cfr_view_find(view, old_ip) : -1;
+  if (old_row >= 0) old = cfr_view_row(view, old_row)->cur;
+  int rc = validate_row(tab, "update", cols, 1, old_row >= 0 ? &old : NULL, ip, &value);
+  if (rc != SQLITE_OK) return rc;
   if (old_ip && strcmp(old_ip, ip) == 0) return cfr_view_set(view, ip, &value);
   /* A move: the mapping leaves old_ip and lands on ip. */
   int skipped;
@@ -213,7 +226,7 @@ static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
   char ip[CFR_IP_TEXT_MAX];
   cfr_value value;
   int skipped;
-  int rc = validate_row(tab, "insert", cols, 0, ip, &value);
+  int rc = validate_row(tab, "insert", cols, 0, NULL, ip, &value);
   if (rc == SQLITE_OK) rc = place_row(tab, view, ip, &value, cols, "insert", 0, &skipped);
   return rc;
 }
