@@ -18,8 +18,10 @@ INSERT INTO changes VALUES ('10.0.0.3', 'us-west-1');
 UPDATE plan SET region = changes.region FROM changes WHERE plan.origin_ip = changes.ip;
 COMMIT;
 SELECT origin_ip, vendor, region FROM plan_mappings ORDER BY origin_ip;
-.print "-- writing modified_on through UPDATE … FROM is still refused"
+.print "-- writing modified_on through UPDATE … FROM is still refused; its own value is no write"
 UPDATE plan SET modified_on = changes.region FROM changes WHERE plan.origin_ip = changes.ip;
+UPDATE plan SET region = 'us-central1', modified_on = modified_on WHERE origin_ip = '10.0.0.2';
+SELECT origin_ip, vendor, region FROM plan WHERE origin_ip = '10.0.0.2';
 
 .print "# IN with NULLs, duplicates and invalid text: each address once"
 SELECT origin_ip FROM plan WHERE origin_ip IN ('10.0.0.1', NULL, '10.0.0.1', '2001:DB8::1', 'junk', 42);

@@ -49,7 +49,7 @@ INSERT INTO plan(origin_ip, vendor, region, modified_on) VALUES ('192.0.2.9', 'a
 INSERT INTO plan VALUES ('192.0.2.9', 'aws', 'us-east-1', '2024-01-01T00:00:00Z');
 UPDATE plan SET modified_on = '2024-01-01T00:00:00Z' WHERE origin_ip = '192.0.2.1';
 UPDATE plan SET modified_on = NULL WHERE origin_ip = '192.0.2.1';
-UPDATE plan SET region = 'us-east-2', modified_on = modified_on WHERE origin_ip = '192.0.2.1';
+UPDATE plan SET region = 'us-east-2', modified_on = '2024-01-01T00:00:00Z' WHERE origin_ip = '192.0.2.1';
 
 .print "# ... but an INSERT may name it with NULL, which is what leaving it out means"
 INSERT INTO plan VALUES ('192.0.2.9', 'aws', 'us-east-1', NULL);
