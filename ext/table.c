@@ -104,6 +104,9 @@ static int open_store(cfr_table *tab, int create, char **err) {
 
 static void free_table(cfr_table *tab) {
   if (!tab) return;
+  /* DROP TABLE inside a transaction that wrote to the table: SQLite destroys it without calling
+  ** xCommit or xRollback, so the transaction's reference to its view is still held here. */
+  if (tab->in_transaction && tab->current) cfr_table_release_view(tab, tab->current);
   if (tab->store) tab->store->methods->close(tab->store);
   cfr_args_clear(&tab->args);
   sqlite3_free(tab->schema);

@@ -1,6 +1,6 @@
 -- Unusual but valid SQL against a local table: UPDATE … FROM, IN lists with NULLs and duplicates,
--- a primary key rewritten in another spelling of the same address, and UPSERT clauses (which
--- SQLite does not offer on virtual tables).
+-- a primary key rewritten in another spelling of the same address, UPSERT clauses (refused by
+-- SQLite on virtual tables), and DROP TABLE with writes pending (sanitizer runs check for leaks).
 .mode quote
 CREATE VIRTUAL TABLE plan USING origin_cloud_regions(store='local');
 INSERT INTO plan(origin_ip, vendor, region) VALUES
@@ -37,3 +37,11 @@ SELECT count(*) FROM plan;
 .print "# UPSERT clauses are refused by SQLite itself; INSERT OR REPLACE is the way"
 INSERT INTO plan(origin_ip, vendor, region) VALUES ('10.0.0.1', 'gcp', 'us-central1') ON CONFLICT DO NOTHING;
 
+
+.print "# DROP TABLE with writes pending: dropped with them, nothing left behind"
+CREATE VIRTUAL TABLE scratch USING origin_cloud_regions(store='local');
+BEGIN;
+INSERT INTO scratch(origin_ip, vendor, region) VALUES ('192.0.2.1', 'aws', 'us-east-1');
+DROP TABLE scratch;
+COMMIT;
+SELECT name FROM sqlite_schema WHERE name GLOB 'scratch*';
