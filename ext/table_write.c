@@ -248,6 +248,10 @@ int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3
 int cfr_table_begin(sqlite3_vtab *vtab) {
   cfr_table *tab = (cfr_table *)vtab;
   if (tab->in_transaction) return SQLITE_OK;
+  /* xBegin runs before the writing statement opens any cursor, so a live view here belongs to
+  ** statements still open (an unfinished SELECT): they keep it as their snapshot, and the
+  ** transaction starts its own, so its writes never show up half-way through their rows. */
+  tab->current = NULL;
   cfr_shared_view *shared;
   int rc = cfr_table_acquire_view(tab, &shared);  /* the table's own reference, until COMMIT/ROLLBACK */
   if (rc == SQLITE_OK) tab->in_transaction = 1;
