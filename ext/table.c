@@ -381,6 +381,13 @@ static void apply_limit(cfr_cursor *cur, int plan, sqlite3_value **argv, int nex
   if (limit >= 0 && limit < cur->nrows) cur->nrows = (int)limit;
 }
 
+/* A cursor of a statement still open inside a transaction shares the transaction's view: a later
+** statement may delete one of its rows, or a ROLLBACK take one back. Such rows no longer exist
+** (their columns are empty) and are skipped. */
+static void skip_absent(cfr_cursor *cur) {
+  while (cur->pos < cur->nrows && !cfr_view_row(cur->shared->view, cur->rows[cur->pos])->cur.present) cur->pos++;
+}
+
 static int cursor_filter(sqlite3_vtab_cursor *base, int plan, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr; (void)argc;
   cfr_cursor *cur = (cfr_cursor *)base;
@@ -404,6 +411,7 @@ static int cursor_filter(sqlite3_vtab_cursor *base, int plan, const char *idxStr
 
 static int cursor_next(sqlite3_vtab_cursor *base) {
   ((cfr_cursor *)base)->pos++;
+  skip_absent((cfr_cursor *)base);
   return SQLITE_OK;
 }
 
