@@ -215,8 +215,12 @@ static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *foun
     rc = SQLITE_OK;
   } else if (entry) {
     char why[128];
-    if (cfr_api_entry(s->dialect, entry, out, why, sizeof(why)) == 0) { *found = 1; rc = SQLITE_OK; }
-    else *err = sqlite3_mprintf("GET %s: unexpected response: %s", path, why);
+    if (cfr_api_entry(s->dialect, entry, out, why, sizeof(why)) != 0)
+      *err = sqlite3_mprintf("GET %s: unexpected response: %s", path, why);
+    /* Another IP's mapping must not pass for this one's (the view files it under `ip`). */
+    else if (strcmp(out->origin_ip, ip) != 0)
+      *err = sqlite3_mprintf("GET %s: unexpected response: the entry is for %s", path, out->origin_ip);
+    else { *found = 1; rc = SQLITE_OK; }
   }
   json_decref(root);
   cfr_http_response_clear(&resp);

@@ -5,17 +5,23 @@
 
 Reuses test_api_store.py's fake and helpers (one fake per class, a fresh zone and table `t` per
 test). Covers statements that interleave on one connection: a SELECT left unfinished (as Python's
-sqlite3 does with a cursor not read to the end) while other statements write, commit or roll back.
+sqlite3 does with a cursor not read to the end) while other statements write, commit or roll back;
+and answers the fake never gives, from a tiny loopback server (OddServer).
 """
 
+import json
 import os
+import sqlite3
 import sys
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import testlib
 import test_api_store as base
-from test_api_store import FakeTestCase, rows, sort_rows
+from test_api_store import FakeTestCase, ZONE, TOKEN, rows, sort_rows
 
 
 class OpenCursorCases:
@@ -83,6 +89,72 @@ class V1OpenCursorTests(OpenCursorCases, FakeTestCase):
 
 class V2OpenCursorTests(OpenCursorCases, FakeTestCase):
     api = "v2"
+
+
+class OddServer:
+    """A loopback server (in a thread) that answers every request with one fixed envelope, for
+    answers the fake never gives."""
+
+    def __init__(self, status, doc):
+        data = json.dumps(doc).encode()
+        self.paths = []
+        paths = self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                paths.append((self.command, self.path))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/client/v4" % self.server.server_address[1]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class OddAnswerTests(unittest.TestCase):
+    def table(self, server, api="v2"):
+        os.environ["CLOUDFLARE_API_TOKEN"] = TOKEN
+        self.addCleanup(os.environ.pop, "CLOUDFLARE_API_TOKEN", None)
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        self.addCleanup(db.close)
+        db.enable_load_extension(True)
+        db.load_extension(base.SO_PATH)
+        db.execute("CREATE VIRTUAL TABLE t USING origin_cloud_regions(zone_id='%s', api='%s', base_url='%s', "
+                   "max_retries=0)" % (ZONE, api, server.url))
+        return db
+
+    def test_lookup_answered_with_another_ip_is_an_error(self):
+        entry = {"origin_ip": "10.0.0.2", "vendor": "aws", "region": "us-east-1",
+                 "modified_on": "2024-01-01T00:00:00Z"}
+        for api, doc in (("v2", entry), ("v1", {"id": "origin_public_cloud_region", "editable": True,
+                                                "value": dict(entry, **{"origin-ip": entry["origin_ip"]}),
+                                                "modified_on": entry["modified_on"]})):
+            with self.subTest(api=api):
+                server = OddServer(200, {"success": True, "errors": [], "messages": [], "result": doc})
+                self.addCleanup(server.stop)
+                db = self.table(server, api)
+                with self.assertRaises(sqlite3.OperationalError) as cm:
+                    db.execute("SELECT * FROM t WHERE origin_ip = '10.0.0.1'").fetchall()
+                self.assertIn("10.0.0.2", str(cm.exception))
+                self.assertEqual(len(server.paths), 1)
 
 
 def main():
