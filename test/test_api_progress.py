@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Progress of a long COMMIT on a terminal: `sqlite3` in a pseudo-terminal (util-linux `script`)
+shows "N/M changes sent" on stderr when a COMMIT needs more than three requests, and nothing when
+stderr is not a terminal or the COMMIT is small.
+
+    PYTHON test/test_api_progress.py path/to/cfregions.so
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import testlib
+from test_api_store import Fake, ZONE, TOKEN, ROOT
+
+SO_PATH = os.path.join(ROOT, "build", "cfregions.so")  # replaced by argv[1]
+
+
+def script_sql(api_url, rows):
+    return (".load %s\n"
+            "CREATE VIRTUAL TABLE live USING origin_cloud_regions(zone_id='%s', base_url='%s');\n"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)\n"
+            "INSERT INTO live(origin_ip, vendor, region)\n"
+            "  SELECT printf('10.0.%%d.%%d', i / 256, i %% 256), 'aws', 'us-east-1' FROM n;\n"
+            "SELECT count(*) FROM live;\n") % (SO_PATH, ZONE, api_url, rows)
+
+
+@unittest.skipUnless(shutil.which("script") and shutil.which("sqlite3"), "needs util-linux script and sqlite3")
+class ProgressTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = Fake()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        self.fake.reset()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+        self.env["CLOUDFLARE_API_TOKEN"] = TOKEN
+
+    def run_in_terminal(self, rows, tmpdir):
+        path = os.path.join(tmpdir, "commit.sql")
+        with open(path, "w") as f:
+            f.write(script_sql(self.fake.api_url, rows))
+        # script gives sqlite3 a pseudo-terminal for stdout and stderr; its output is what the
+        # terminal showed.
+        out = subprocess.run(["script", "-qec", "sqlite3 -batch < %s" % path, "/dev/null"],
+                             env=self.env, capture_output=True, timeout=60)
+        return out.stdout.decode()
+
+    def test_progress_on_a_terminal(self):
+        tmp = self.make_tmpdir()
+        shown = self.run_in_terminal(500, tmp)
+        self.assertIn("live: 100/500 changes sent", shown)
+        self.assertIn("live: 500/500 changes sent", shown)
+        self.assertIn("500", shown.splitlines()[-1])
+
+    def test_no_progress_for_a_small_commit(self):
+        shown = self.run_in_terminal(300, self.make_tmpdir())
+        self.assertNotIn("changes sent", shown)  # 3 requests: quick enough to need none
+
+    def test_no_progress_when_stderr_is_not_a_terminal(self):
+        tmp = self.make_tmpdir()
+        path = os.path.join(tmp, "commit.sql")
+        with open(path, "w") as f:
+            f.write(script_sql(self.fake.api_url, 500))
+        with open(path) as sql:
+            out = subprocess.run(["sqlite3", "-batch"], stdin=sql, env=self.env, capture_output=True, timeout=60)
+        self.assertEqual(out.stderr.decode(), "")
+        self.assertEqual(out.stdout.decode().strip(), "500")
+
+    def make_tmpdir(self):
+        d = tempfile.mkdtemp(prefix="cfr-progress-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+
+def main():
+    testlib.run_unittests(globals(), SO_PATH)
+
+
+if __name__ == "__main__":
+    main()
