@@ -23,19 +23,25 @@ void cfr_free_secret(char *secret) {
   sqlite3_free(secret);
 }
 
-static void free_unapplied_entry(cfr_unapplied *u) { sqlite3_free(u->table_name); }
+static void free_unapplied_entry(cfr_unapplied *u) {
+  sqlite3_free(u->schema_name);
+  sqlite3_free(u->table_name);
+}
 
-void cfr_conn_clear_unapplied(cfr_conn *conn, const char *table_name) {
+void cfr_conn_clear_unapplied(cfr_conn *conn, const char *schema_name, const char *table_name) {
   int kept = 0;
   for (int i = 0; i < conn->nunapplied; i++) {
-    if (sqlite3_stricmp(conn->unapplied[i].table_name, table_name) == 0) free_unapplied_entry(&conn->unapplied[i]);
+    const cfr_unapplied *u = &conn->unapplied[i];
+    if (sqlite3_stricmp(u->table_name, table_name) == 0 && sqlite3_stricmp(u->schema_name, schema_name) == 0)
+      free_unapplied_entry(&conn->unapplied[i]);
     else conn->unapplied[kept++] = conn->unapplied[i];
   }
   conn->nunapplied = kept;
 }
 
-int cfr_conn_set_unapplied(cfr_conn *conn, const char *table_name, const cfr_change *changes, int n) {
-  cfr_conn_clear_unapplied(conn, table_name);
+int cfr_conn_set_unapplied(cfr_conn *conn, const char *schema_name, const char *table_name,
+                           const cfr_change *changes, int n) {
+  cfr_conn_clear_unapplied(conn, schema_name, table_name);
   int failed = 0;
   for (int i = 0; i < n; i++) failed += !changes[i].applied;
   if (failed == 0) return SQLITE_OK;
@@ -45,8 +51,12 @@ int cfr_conn_set_unapplied(cfr_conn *conn, const char *table_name, const cfr_cha
   for (int i = 0; i < n; i++) {
     if (changes[i].applied) continue;
     cfr_unapplied *u = &conn->unapplied[conn->nunapplied];
+    u->schema_name = sqlite3_mprintf("%s", schema_name);
     u->table_name = sqlite3_mprintf("%s", table_name);
-    if (!u->table_name) return SQLITE_NOMEM;
+    if (!u->schema_name || !u->table_name) {
+      free_unapplied_entry(u);
+      return SQLITE_NOMEM;
+    }
     u->change = changes[i];
     conn->nunapplied++;
   }
@@ -138,7 +148,7 @@ static int unapplied_connect(sqlite3 *db, void *aux, int argc, const char *const
                              sqlite3_vtab **out, char **err) {
   (void)argc; (void)argv; (void)err;
   int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(table_name TEXT, operation TEXT, origin_ip TEXT, "
-                                    "vendor TEXT, region TEXT, error TEXT)");
+                                    "vendor TEXT, region TEXT, error TEXT, schema_name TEXT)");
   if (rc != SQLITE_OK) return rc;
   unapplied_table *t = sqlite3_malloc(sizeof(*t));
   if (!t) return SQLITE_NOMEM;
@@ -194,6 +204,7 @@ static int unapplied_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int 
     case 3: text = c->kind == CFR_DELETE ? NULL : c->mapping.vendor; break;
     case 4: text = c->kind == CFR_DELETE ? NULL : c->mapping.region; break;
     case 5: text = c->error; break;
+    case 6: text = u->schema_name; break;
   }
   if (text) sqlite3_result_text(ctx, text, -1, SQLITE_TRANSIENT);
   return SQLITE_OK;

@@ -9,6 +9,7 @@
 #include "store.h"
 
 typedef struct cfr_unapplied {
+  char *schema_name;       /* the database holding the table: "main", or an attached one */
   char *table_name;
   cfr_change change;       /* kind, mapping, error */
 } cfr_unapplied;
@@ -34,8 +35,9 @@ cfr_conn *cfr_conn_new(sqlite3 *db);
 void cfr_conn_free(void *conn);
 
 /* Replaces the table's unapplied list with the changes in `changes` whose applied flag is 0. */
-int cfr_conn_set_unapplied(cfr_conn *conn, const char *table_name, const cfr_change *changes, int n);
-void cfr_conn_clear_unapplied(cfr_conn *conn, const char *table_name);
+int cfr_conn_set_unapplied(cfr_conn *conn, const char *schema_name, const char *table_name,
+                           const cfr_change *changes, int n);
+void cfr_conn_clear_unapplied(cfr_conn *conn, const char *schema_name, const char *table_name);
 
 /* Region list cached for (zone, base_url, api_version); NULL when not fetched yet. */
 const cfr_regions *cfr_conn_zone_regions(cfr_conn *conn, const char *zone_id, const char *base_url, int api_version);

@@ -192,6 +192,8 @@ static int api_list_head(cfr_store *store, cfr_mapping_list *out, int *total, in
   int total_pages = 0;
   int rc = first_page_v2(s, out, &total_pages, total, err);
   *complete = rc == SQLITE_OK && total_pages <= 1;
+  /* A total below what page 1 holds is impossible; never let it loosen the 3,500 limit. */
+  if (*total < out->count) *total = out->count;
   return rc;
 }
 

@@ -359,7 +359,7 @@ int cfr_table_sync(sqlite3_vtab *vtab) {
   if (!view) return SQLITE_OK;
   if (!cfr_view_has_changes(view)) {
     /* Nothing left to send: whatever an earlier COMMIT could not apply is in place now. */
-    cfr_conn_clear_unapplied(tab->conn, tab->name);
+    cfr_conn_clear_unapplied(tab->conn, tab->schema, tab->name);
     return SQLITE_OK;
   }
   cfr_change *changes;
@@ -368,7 +368,7 @@ int cfr_table_sync(sqlite3_vtab *vtab) {
   if (rc != SQLITE_OK) return rc;
   send_batches(tab, changes, n);
   int applied = count_applied(changes, n);
-  rc = cfr_conn_set_unapplied(tab->conn, tab->name, changes, n);
+  rc = cfr_conn_set_unapplied(tab->conn, tab->schema, tab->name, changes, n);
   if (rc == SQLITE_OK && applied < n) rc = fail(tab, SQLITE_ERROR, commit_failure_message(tab, changes, n));
   sqlite3_free(changes);
   return rc;

@@ -83,6 +83,29 @@ class OpenCursorCases:
         self.assertNoWrites()
 
 
+class SameNameTables(FakeTestCase):
+    """Tables of the same name in two databases of one connection keep separate unapplied lists."""
+    api = "v2"
+    OTHER = "0123456789abcdef0123456789abcdef"
+
+    def test_unapplied_lists_are_per_database(self):
+        self.db.execute("ATTACH ':memory:' AS aux")
+        self.create(self.db, "aux.t", zone=self.OTHER)
+        self.fake.faults(reject_items={"10.0.0.1": "Mapping is locked.", "10.0.0.2": "Mapping is locked."})
+        with self.assertRaises(sqlite3.Error):
+            self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('10.0.0.1', 'aws', 'us-east-1')")
+        with self.assertRaises(sqlite3.Error):
+            self.db.execute("INSERT INTO aux.t(origin_ip, vendor, region) VALUES ('10.0.0.2', 'aws', 'us-east-1')")
+        listed = self.db.execute("SELECT schema_name, table_name, origin_ip FROM cfregions_unapplied "
+                                 "ORDER BY schema_name").fetchall()
+        self.assertEqual(listed, [("aux", "t", "10.0.0.2"), ("main", "t", "10.0.0.1")])
+        # A COMMIT of main.t that sends everything clears main.t's list only.
+        self.fake.clear_faults()
+        self.db.execute("INSERT INTO t(origin_ip, vendor, region) VALUES ('10.0.0.1', 'aws', 'us-east-1')")
+        listed = self.db.execute("SELECT schema_name, table_name, origin_ip FROM cfregions_unapplied").fetchall()
+        self.assertEqual(listed, [("aux", "t", "10.0.0.2")])
+
+
 class V1OpenCursorTests(OpenCursorCases, FakeTestCase):
     api = "v1"
 
