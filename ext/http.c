@@ -6,11 +6,15 @@
 ** on slot 0, cfr_http_get_many spreads its GETs over up to MAX_PARALLEL slots. Each slot keeps its
 ** easy handle between requests (curl_easy_reset keeps live connections), which gives keep-alive.
 **
-** Standalone on purpose: no SQLite, no JSON, plain malloc/free, so a C test links it alone.
+** What needs no transfer (base URL validation, the retry headers, the retry and backoff rules)
+** is in http_rules.c; this file moves bytes and applies those rules to each attempt.
+**
+** Standalone on purpose: no SQLite, no JSON, plain malloc/free, so a C test links it (with
+** http_rules.c) alone.
 */
 #include "http.h"
+#include "http_rules.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -22,9 +26,6 @@
 #include <time.h>
 
 #define MAX_PARALLEL 8
-#define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 8000
-#define RETRY_AFTER_MAX_MS 60000      /* a longer server-asked delay falls back to the backoff */
 #define CONNECT_TIMEOUT_MAX_MS 10000
 #define BODY_FIRST_CAP 4096
 
@@ -45,22 +46,17 @@ typedef struct slot {
   char *data;                       /* response body being read */
   size_t len, cap;
   int too_big, oom;
-  long long retry_after_ms_hdr;     /* retry-after-ms, -1 when absent or unparsable */
-  long long retry_after_hdr;        /* Retry-After in ms (seconds or HTTP date), -1 likewise */
-  int should_retry_hdr;             /* x-should-retry: 1 true, 0 false, -1 absent */
+  cfr_http_hints hints;             /* what this attempt's response headers asked for */
   char errbuf[CURL_ERROR_SIZE];
   job *job;                         /* NULL when idle */
   long long started_ms;
 } slot;
 
 struct cfr_http {
-  char *base;            /* normalized scheme://host[:port][/path], no trailing slash */
-  size_t base_path_off;  /* where the path starts in base: log lines show the path only */
-  char *host_port;       /* "host:port", for error texts */
+  cfr_http_base base;    /* validated, normalized base URL; its loopback flag bars proxies */
   char *user_agent;
   int max_retries;
   long timeout_ms;
-  int loopback;          /* loopback base: never go through a proxy */
   char *token, *email, *key;
   int bad_credentials;   /* a credential had control characters (header injection): refuse */
   int debug;             /* CLOUDFLARE_LOG=debug, read at each call */
@@ -101,76 +97,9 @@ static char *dup_printf(const char *fmt, const char *a, const char *b) {
 }
 static char *dup_str(const char *s) { return dup_printf("%s%s", s, ""); }
 
-static double rand01(cfr_http *h) { /* xorshift64*: jitter only, not security */
-  h->rng ^= h->rng >> 12; h->rng ^= h->rng << 25; h->rng ^= h->rng >> 27;
-  return (double)((h->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-/* ---------- base URL validation ---------- */
-
-static int is_loopback_host(const char *host) {
-  unsigned char a[16];
-  char inner[64];
-  size_t n = strlen(host);
-  if (strcasecmp(host, "localhost") == 0) return 1;
-  if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
-  if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') return 0;
-  memcpy(inner, host + 1, n - 2); /* curl has already moved any zone id out of the host */
-  inner[n - 2] = 0;
-  return inet_pton(AF_INET6, inner, a) == 1 && memcmp(a, &in6addr_loopback, 16) == 0;
-}
-
-static char *url_part(CURLU *u, CURLUPart part, unsigned flags) {
-  char *v = NULL;
-  if (curl_url_get(u, part, &v, flags) != CURLUE_OK) return NULL;
-  return v;
-}
-
-/* Refusal text for a parsed base URL, or NULL if it is acceptable. Never echoes the URL: it
-** could carry a password. */
-static const char *base_url_problem(CURLU *u, int *loopback) {
-  static const char *const http_refused = "base_url: http:// is allowed only to a loopback "
-      "address (127.0.0.1, ::1, localhost); use https://";
-  const char *problem = NULL;
-  char *scheme = url_part(u, CURLUPART_SCHEME, 0), *host = url_part(u, CURLUPART_HOST, 0);
-  char *user = url_part(u, CURLUPART_USER, 0), *pass = url_part(u, CURLUPART_PASSWORD, 0);
-  char *query = url_part(u, CURLUPART_QUERY, 0), *frag = url_part(u, CURLUPART_FRAGMENT, 0);
-  *loopback = host && is_loopback_host(host);
-  if (!scheme || !host) problem = "base_url: not an absolute URL with a host";
-  else if (user || pass) /* also defeats http://127.0.0.1@evil.com/ */
-    problem = "base_url: must not contain a user name or password (credentials come from the "
-              "environment)";
-  else if (query || frag) problem = "base_url: must not contain a query or a fragment";
-  else if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
-    problem = "base_url: only https:// (or http:// to a loopback address) is supported";
-  else if (strcmp(scheme, "http") == 0 && !*loopback) problem = http_refused;
-  curl_free(scheme); curl_free(host); curl_free(user); curl_free(pass);
-  curl_free(query); curl_free(frag);
-  return problem;
-}
-
-/* Keeps curl's normalized form (what curl will actually connect to), minus trailing slashes. */
-static int take_base(cfr_http *h, CURLU *u) {
-  char *url = url_part(u, CURLUPART_URL, 0), *host = url_part(u, CURLUPART_HOST, 0);
-  char *port = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
-  int ok = url && host && port;
-  if (ok) {
-    size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/') url[--n] = 0;
-    const char *after_scheme = strstr(url, "://");
-    const char *path = after_scheme ? strchr(after_scheme + 3, '/') : NULL;
-    h->base = dup_str(url);
-    h->base_path_off = path ? (size_t)(path - url) : n;
-    h->host_port = dup_printf("%s:%s", host, port);
-    ok = h->base && h->host_port;
-  }
-  curl_free(url); curl_free(host); curl_free(port);
-  return ok;
-}
 
 /* ---------- client lifetime ---------- */
 
@@ -195,15 +124,8 @@ cfr_http *cfr_http_new(const cfr_http_config *cfg, char **err) {
   h->rng = ((uint64_t)now_ms() << 20) ^ (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL);
   if (!h->rng) h->rng = 0x9E3779B97F4A7C15ULL;
 
-  CURLU *u = curl_url();
-  if (!u) return fail_new(h, err, "out of memory");
-  CURLUcode urc = curl_url_set(u, CURLUPART_URL, cfg->base_url, 0);
-  const char *problem = urc != CURLUE_OK ? "base_url: not a valid URL"
-                                         : base_url_problem(u, &h->loopback);
-  int ok = !problem && take_base(h, u);
-  curl_url_cleanup(u);
+  const char *problem = cfr_http_base_parse(cfg->base_url, &h->base);
   if (problem) return fail_new(h, err, problem);
-  if (!ok) return fail_new(h, err, "out of memory");
 
   h->user_agent = dup_str(cfg->user_agent ? cfg->user_agent : "cfregions");
   h->multi = curl_multi_init();
@@ -222,7 +144,7 @@ void cfr_http_free(cfr_http *h) {
     free(h->slots[i]);
   }
   if (h->multi) curl_multi_cleanup(h->multi);
-  free(h->base); free(h->host_port); free(h->user_agent);
+  free(h->base.url); free(h->base.host_port); free(h->user_agent);
   forget_credentials(h);
   free(h);
 }
@@ -281,51 +203,10 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-/* "12", "1.5" → milliseconds at `scale` ms per unit; -1 if not a plain decimal number. Own parser:
-** strtod would follow the host program's locale. */
-static long long parse_amount_ms(const char *v, long long scale) {
-  long long whole = 0, ms, frac_unit = scale / 10;
-  if (*v < '0' || *v > '9') return -1;
-  for (; *v >= '0' && *v <= '9'; v++)
-    if ((whole = whole * 10 + (*v - '0')) > 10000000) whole = 10000000; /* way past any cap */
-  ms = whole * scale;
-  if (*v == '.') {
-    for (v++; *v >= '0' && *v <= '9'; v++, frac_unit /= 10) ms += (*v - '0') * frac_unit;
-  }
-  return *v ? -1 : ms;
-}
-
-static long long parse_retry_after(const char *v) {
-  long long ms = parse_amount_ms(v, 1000);
-  if (ms >= 0) return ms;
-  time_t when = curl_getdate(v, NULL); /* the HTTP-date form */
-  return when == (time_t)-1 ? -1 : ((long long)when - (long long)time(NULL)) * 1000;
-}
-
-static int header_is(const char *name, size_t n, const char *want) {
-  return strlen(want) == n && strncasecmp(name, want, n) == 0;
-}
-
 static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
   slot *s = ud;
   size_t n = size * nitems;
-  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (e.g. after 100): forget the last */
-    s->retry_after_ms_hdr = s->retry_after_hdr = s->should_retry_hdr = -1;
-    return n;
-  }
-  const char *colon = memchr(p, ':', n);
-  if (!colon) return n;
-  size_t name_len = (size_t)(colon - p), vs = name_len + 1, ve = n;
-  while (vs < ve && (p[vs] == ' ' || p[vs] == '\t')) vs++;
-  while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' || p[ve - 1] == ' ')) ve--;
-  char v[96];
-  if (ve - vs >= sizeof v) return n; /* longer than any value we care about */
-  memcpy(v, p + vs, ve - vs);
-  v[ve - vs] = 0;
-  if (header_is(p, name_len, "retry-after-ms")) s->retry_after_ms_hdr = parse_amount_ms(v, 1);
-  else if (header_is(p, name_len, "retry-after")) s->retry_after_hdr = parse_retry_after(v);
-  else if (header_is(p, name_len, "x-should-retry"))
-    s->should_retry_hdr = strcmp(v, "true") == 0 ? 1 : strcmp(v, "false") == 0 ? 0 : -1;
+  cfr_http_hints_header(&s->hints, p, n);
   return n;
 }
 
@@ -390,7 +271,7 @@ static CURLcode configure(const cfr_http *h, slot *s, const job *j) {
   SETOPT(CURLOPT_WRITEFUNCTION, on_body); SETOPT(CURLOPT_WRITEDATA, (void *)s);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header); SETOPT(CURLOPT_HEADERDATA, (void *)s);
   SETOPT(CURLOPT_ERRORBUFFER, s->errbuf);
-  if (h->loopback) SETOPT(CURLOPT_NOPROXY, "*"); /* a proxy would carry a loopback request away */
+  if (h->base.loopback) SETOPT(CURLOPT_NOPROXY, "*"); /* a proxy would carry loopback away */
   if (method_is(j, "GET")) SETOPT(CURLOPT_HTTPGET, 1L); /* a body given with GET is ignored */
   else {
     SETOPT(CURLOPT_CUSTOMREQUEST, j->method);
@@ -414,8 +295,8 @@ static const char *start_attempt(cfr_http *h, slot *s, job *j) {
   curl_easy_reset(s->easy);
   s->too_big = s->oom = 0;
   s->errbuf[0] = 0;
-  s->retry_after_ms_hdr = s->retry_after_hdr = s->should_retry_hdr = -1;
-  s->url = dup_printf("%s%s", h->base, j->path);
+  cfr_http_hints_reset(&s->hints);
+  s->url = dup_printf("%s%s", h->base.url, j->path);
   s->headers = build_headers(h, j);
   if (!s->url || !s->headers) return "out of memory";
   if (configure(h, s, j) != CURLE_OK) return "libcurl refused the request options";
@@ -423,37 +304,6 @@ static const char *start_attempt(cfr_http *h, slot *s, job *j) {
   s->job = j; j->state = JOB_RUNNING; j->out->attempts++;
   s->started_ms = now_ms();
   return NULL;
-}
-
-/* SDK rules: x-should-retry decides when present; else 408, 409, 429 and 5xx. */
-static int status_retryable(long status, int should_retry_hdr) {
-  if (status >= 200 && status < 300) return 0;
-  if (should_retry_hdr >= 0) return should_retry_hdr;
-  return status == 408 || status == 409 || status == 429 || status >= 500;
-}
-
-/* Connection errors and timeouts are retried; errors that would only repeat are not. */
-static int transport_retryable(const slot *s, CURLcode rc) {
-  if (s->too_big || s->oom) return 0;
-  static const CURLcode never[] = {CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT,
-    CURLE_OUT_OF_MEMORY, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_FILESIZE_EXCEEDED, CURLE_WRITE_ERROR,
-    CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
-    CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH};
-  for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) if (rc == never[i]) return 0;
-  return 1;
-}
-
-/* retry-after-ms, else Retry-After, when 0 < value <= 60 s (as the Python SDK); else
-** min(0.5·2^n, 8) s × (1 − 0.25·rand) for retry n = 0, 1, … */
-static long long retry_delay_ms(cfr_http *h, const slot *s, int retry_index, int have_response) {
-  if (have_response) {
-    long long asked = s->retry_after_ms_hdr >= 0 ? s->retry_after_ms_hdr : s->retry_after_hdr;
-    if (asked > 0 && asked <= RETRY_AFTER_MAX_MS) return asked;
-  }
-  long long base = BACKOFF_MAX_MS;
-  if (retry_index < 5) base = (long long)BACKOFF_FIRST_MS << retry_index;
-  if (base > BACKOFF_MAX_MS) base = BACKOFF_MAX_MS;
-  return (long long)((double)base * (1.0 - 0.25 * rand01(h)));
 }
 
 /* strerror() is not thread-safe and strerror_r's signature depends on feature macros. */
@@ -475,15 +325,16 @@ static void describe_failure(const cfr_http *h, const slot *s, CURLcode rc, long
   else if (s->oom || rc == CURLE_OUT_OF_MEMORY)
     snprintf(dst, n, "out of memory reading the response");
   else if (rc == CURLE_COULDNT_CONNECT)
-    snprintf(dst, n, "connection to %s failed: %s", h->host_port, connect_reason(s->easy, rc));
+    snprintf(dst, n, "connection to %s failed: %s", h->base.host_port,
+             connect_reason(s->easy, rc));
   else if (rc == CURLE_OPERATION_TIMEDOUT && connect_ms < h->timeout_ms && elapsed < h->timeout_ms)
-    snprintf(dst, n, "connection to %s timed out after %ld ms", h->host_port, connect_ms);
+    snprintf(dst, n, "connection to %s timed out after %ld ms", h->base.host_port, connect_ms);
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     snprintf(dst, n, "request timed out after %ld ms", h->timeout_ms);
   else if (rc == CURLE_COULDNT_RESOLVE_HOST)
-    snprintf(dst, n, "could not resolve the host of %s", h->host_port);
+    snprintf(dst, n, "could not resolve the host of %s", h->base.host_port);
   else
-    snprintf(dst, n, "request to %s failed: %.120s", h->host_port,
+    snprintf(dst, n, "request to %s failed: %.120s", h->base.host_port,
              s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
 }
 
@@ -493,7 +344,7 @@ static void log_attempt(const cfr_http *h, const job *j, long status, long long 
   char r[32] = "";
   if (retry > 0) snprintf(r, sizeof r, " retry %d", retry);
   fprintf(stderr, "cfregions: %s %s%s %ld %d items %lld ms%s%s%s%s\n", j->method,
-          h->base + h->base_path_off, j->path, status, j->items, ms, r, *reason ? " (" : "",
+          h->base.url + h->base.path_off, j->path, status, j->items, ms, r, *reason ? " (" : "",
           reason, *reason ? ")" : "");
 }
 
@@ -529,10 +380,12 @@ static void finish_attempt(cfr_http *h, slot *s, CURLcode rc) {
   char reason[200] = "";
   if (!ok) describe_failure(h, s, rc, elapsed, reason, sizeof reason);
   if (h->debug) log_attempt(h, j, ok ? status : 0, elapsed, out->attempts - 1, reason);
-  int retry = ok ? status_retryable(status, s->should_retry_hdr) : transport_retryable(s, rc);
+  /* Our own refusals (too big, out of memory) would only repeat. */
+  int retry = ok ? cfr_http_status_retryable(status, &s->hints)
+                 : !s->too_big && !s->oom && cfr_http_transport_retryable(rc);
   if (retry && out->attempts <= h->max_retries) {
     j->state = JOB_WAITING;
-    j->due_ms = t + retry_delay_ms(h, s, out->attempts - 1, ok);
+    j->due_ms = t + cfr_http_retry_delay_ms(&s->hints, ok, out->attempts - 1, &h->rng);
   } else if (ok) {
     succeed_job(j, s);
   } else {

@@ -7,7 +7,7 @@ B=build/http
 mkdir -p "$B"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Iext -Iinclude"
 LIBS="$(pkg-config --libs libcurl) -lpthread"
-SRC="ext/http.c test/http/test_http.c"
+SRC="ext/http.c ext/http_rules.c test/http/test_http.c"
 # shellcheck disable=SC2086  # the flag lists are meant to split
 cc $CFLAGS -O2 -g $SRC -o "$B/test_http" $LIBS
 # shellcheck disable=SC2086
