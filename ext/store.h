@@ -54,6 +54,9 @@ typedef struct cfr_store_methods {
   int (*list_head)(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err);
   /* One mapping: *found = 0 when the IP has none. */
   int (*get)(cfr_store *store, const char *origin_ip, cfr_mapping *out, int *found, char **err);
+  /* n lookups at once (out[i], found[i] answer ips[i]), for a store that can overlap them. May be NULL. */
+  int (*get_many)(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
+                  int *found, char **err);
   /* Applies n (≤ CFR_BATCH_MAX) changes of one kind and sets each item's `applied`/`error`.
   ** Returns SQLITE_OK when the request was answered (even if items failed); an error code with
   ** *err when the request itself failed, and then no item may be marked applied unless it was. */

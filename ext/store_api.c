@@ -199,34 +199,81 @@ static int api_list_head(cfr_store *store, cfr_mapping_list *out, int *total, in
 
 /* ---- point lookup ---- */
 
-static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
-  api_store *s = (api_store *)store;
+static char *lookup_path(const api_store *s, const char *ip) {
   char *suffix = sqlite3_mprintf("/%s", ip);  /* canonical IPs need no percent-encoding */
   char *path = suffix ? collection_path(s, suffix) : NULL;
   sqlite3_free(suffix);
-  if (!path) return SQLITE_NOMEM;
+  return path;
+}
+
+/* The answer to GET …/{ip}: the mapping, or *found = 0 for 404/1142 ("The zone setting does not
+** exist": no mapping for this IP). */
+static int decode_lookup(api_store *s, const cfr_http_response *resp, const char *path, const char *ip,
+                         cfr_mapping *out, int *found, char **err) {
+  char *what = sqlite3_mprintf("GET %s", path);
+  if (!what) return SQLITE_NOMEM;
   json_t *root;
-  cfr_http_response resp;
-  json_t *entry = call(s, "GET", path, NULL, 0, &root, &resp, err);
+  json_t *entry = cfr_api_result(s->dialect, resp, what, &root, err);
   int rc = SQLITE_ERROR;
   *found = 0;
-  if (!entry && resp.status == 404 && cfr_api_error_code(&resp) == 1142) {
-    /* 1142: "The zone setting does not exist": no mapping for this IP. */
+  if (!entry && resp->status == 404 && cfr_api_error_code(resp) == 1142) {
     sqlite3_free(*err);
     *err = NULL;
     rc = SQLITE_OK;
   } else if (entry) {
     char why[128];
     if (cfr_api_entry(s->dialect, entry, out, why, sizeof(why)) != 0)
-      *err = sqlite3_mprintf("GET %s: unexpected response: %s", path, why);
+      *err = sqlite3_mprintf("%s: unexpected response: %s", what, why);
     /* Another IP's mapping must not pass for this one's (the view files it under `ip`). */
     else if (strcmp(out->origin_ip, ip) != 0)
-      *err = sqlite3_mprintf("GET %s: unexpected response: the entry is for %s", path, out->origin_ip);
+      *err = sqlite3_mprintf("%s: unexpected response: the entry is for %s", what, out->origin_ip);
     else { *found = 1; rc = SQLITE_OK; }
   }
   json_decref(root);
-  cfr_http_response_clear(&resp);
+  sqlite3_free(what);
+  return rc;
+}
+
+static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
+  api_store *s = (api_store *)store;
+  char *path = lookup_path(s, ip);
+  if (!path) return SQLITE_NOMEM;
+  char *why = use_credentials(s->conn, s->http, s->token_env);
+  int rc = SQLITE_ERROR;
+  if (why) *err = why;
+  else {
+    cfr_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    cfr_http_request(s->http, "GET", path, NULL, 0, &resp);
+    rc = decode_lookup(s, &resp, path, ip, out, found, err);
+    cfr_http_response_clear(&resp);
+  }
   sqlite3_free(path);
+  return rc;
+}
+
+/* Several lookups at once, as concurrent GETs. */
+static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
+                        int *found, char **err) {
+  api_store *s = (api_store *)store;
+  char **paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
+  cfr_http_response *resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
+  int rc = (paths && resps) ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    memset(paths, 0, (size_t)n * sizeof(char *));
+    memset(resps, 0, (size_t)n * sizeof(cfr_http_response));
+    for (int i = 0; i < n && rc == SQLITE_OK; i++)
+      if (!(paths[i] = lookup_path(s, ips[i]))) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    char *why = use_credentials(s->conn, s->http, s->token_env);
+    if (why) { *err = why; rc = SQLITE_ERROR; }
+  }
+  if (rc == SQLITE_OK) cfr_http_get_many(s->http, n, (const char *const *)paths, resps);
+  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = decode_lookup(s, &resps[i], paths[i], ips[i], &out[i], &found[i], err);
+  for (int i = 0; paths && resps && i < n; i++) { sqlite3_free(paths[i]); cfr_http_response_clear(&resps[i]); }
+  sqlite3_free(paths);
+  sqlite3_free(resps);
   return rc;
 }
 
@@ -363,11 +410,11 @@ static void api_close(cfr_store *store) {
 
 static const cfr_store_methods api_methods_v1 = {
   .name = "api v1", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
-  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
+  .get_many = api_get_many, .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 static const cfr_store_methods api_methods_v2 = {
   .name = "api v2", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
-  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
+  .get_many = api_get_many, .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 
 int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err) {

@@ -338,6 +338,30 @@ int cfr_table_lookup_ip(cfr_table *tab, cfr_view *view, const char *ip, int *row
   return *row < 0 ? SQLITE_NOMEM : SQLITE_OK;
 }
 
+/* Looks up, all at once, the IPs of an IN list that the view does not know yet, when the store can
+** overlap lookups (the API store sends them as concurrent GETs). */
+static int prefetch_ips(cfr_table *tab, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n) {
+  if (!tab->store->methods->get_many || cfr_view_is_complete(view)) return SQLITE_OK;
+  char (*unknown)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)n * CFR_IP_TEXT_MAX);
+  cfr_mapping *found_maps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_mapping));
+  int *found = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+  int rc = (unknown && found_maps && found) ? SQLITE_OK : SQLITE_NOMEM;
+  int k = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    if (cfr_view_find(view, ips[i]) < 0) memcpy(unknown[k++], ips[i], CFR_IP_TEXT_MAX);
+  char *err = NULL;
+  if (rc == SQLITE_OK && k > 1) {
+    rc = tab->store->methods->get_many(tab->store, (const char (*)[CFR_IP_TEXT_MAX])unknown, k, found_maps, found, &err);
+    if (rc != SQLITE_OK) set_error(tab, err);
+    for (int i = 0; rc == SQLITE_OK && i < k; i++)
+      if (cfr_view_add_known(view, unknown[i], found[i] ? &found_maps[i] : NULL) < 0) rc = SQLITE_NOMEM;
+  }
+  sqlite3_free(unknown);
+  sqlite3_free(found_maps);
+  sqlite3_free(found);
+  return rc;
+}
+
 static int filter_by_ip(cfr_table *tab, cfr_cursor *cur, int plan, sqlite3_value *arg) {
   cfr_view *view = cur->shared->view;
   char (*ips)[CFR_IP_TEXT_MAX] = NULL;
@@ -347,6 +371,7 @@ static int filter_by_ip(cfr_table *tab, cfr_cursor *cur, int plan, sqlite3_value
   tab->store->methods->costs(tab->store, tab->estimated_rows, &list_cost, &get_cost);
   /* Many lookups cost more than one listing: then list once. */
   if (rc == SQLITE_OK && n > 1 && n * get_cost > list_cost) rc = cfr_table_complete_view(tab, view);
+  if (rc == SQLITE_OK && n > 1) rc = prefetch_ips(tab, view, ips, n);
   if (rc == SQLITE_OK && n > 0) {
     cur->rows = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
     if (!cur->rows) rc = SQLITE_NOMEM;
