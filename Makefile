@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-
 DEB_TEST  := python3 clang libclang-rt-14-dev valgrind curl sqlite-utils
 PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke test-loaders \
+.PHONY: all deps deps-build demo demo-api test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke test-loaders \
         fuzz bench clean install
 
 all: $(SO)
@@ -62,6 +62,10 @@ deps-build:
 demo: deps-build
 	$(MAKE) $(SO)
 	sh sql/examples/demo.sh
+
+# The API store against the fake Cloudflare API on 127.0.0.1, pushing the demo's plan.
+demo-api: demo
+	sh sql/examples/demo-api.sh
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
