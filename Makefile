@@ -64,7 +64,7 @@ demo: deps-build
 	sh sql/examples/demo.sh
 
 # The API store against the fake Cloudflare API on 127.0.0.1, pushing the demo's plan.
-demo-api: demo
+demo-api: deps demo
 	sh sql/examples/demo-api.sh
 
 test: deps
