@@ -127,26 +127,51 @@ static int take_page(api_store *s, cfr_http_response *resp, const char *path, cf
   return rc;
 }
 
+/* n GETs sent together (curl multi): the paths, owned, and their answers. */
+typedef struct get_batch {
+  int n;
+  char **paths;
+  cfr_http_response *resps;
+} get_batch;
+
+static int get_batch_init(get_batch *b, int n) {
+  b->n = n;
+  b->paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
+  b->resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
+  if (!b->paths || !b->resps) {
+    sqlite3_free(b->paths);
+    sqlite3_free(b->resps);
+    b->paths = NULL;
+    b->resps = NULL;
+    b->n = 0;
+    return SQLITE_NOMEM;
+  }
+  memset(b->paths, 0, (size_t)n * sizeof(char *));
+  memset(b->resps, 0, (size_t)n * sizeof(cfr_http_response));
+  return SQLITE_OK;
+}
+
+static int get_batch_send(api_store *s, get_batch *b, char **err) {
+  char *why = use_credentials(s->conn, s->http, s->token_env);
+  if (why) { *err = why; return SQLITE_ERROR; }
+  cfr_http_get_many(s->http, b->n, (const char *const *)b->paths, b->resps);
+  return SQLITE_OK;  /* each answer, or its failure, is judged by the caller */
+}
+
+static void get_batch_free(get_batch *b) {
+  for (int i = 0; i < b->n; i++) { sqlite3_free(b->paths[i]); cfr_http_response_clear(&b->resps[i]); }
+  sqlite3_free(b->paths);
+  sqlite3_free(b->resps);
+}
+
 static int fetch_rest_v2(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
-  int n = total_pages - 1;
-  char **paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
-  cfr_http_response *resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
-  int rc = (paths && resps) ? SQLITE_OK : SQLITE_NOMEM;
-  if (rc == SQLITE_OK) {
-    memset(paths, 0, (size_t)n * sizeof(char *));
-    memset(resps, 0, (size_t)n * sizeof(cfr_http_response));
-    for (int i = 0; i < n && rc == SQLITE_OK; i++)
-      if (!(paths[i] = page_path(s, i + 2))) rc = SQLITE_NOMEM;
-  }
-  if (rc == SQLITE_OK) {
-    char *why = use_credentials(s->conn, s->http, s->token_env);
-    if (why) { *err = why; rc = SQLITE_ERROR; }
-  }
-  if (rc == SQLITE_OK) cfr_http_get_many(s->http, n, (const char *const *)paths, resps);
-  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = take_page(s, &resps[i], paths[i], out, NULL, NULL, err);
-  for (int i = 0; paths && resps && i < n; i++) { sqlite3_free(paths[i]); cfr_http_response_clear(&resps[i]); }
-  sqlite3_free(paths);
-  sqlite3_free(resps);
+  get_batch b;
+  int rc = get_batch_init(&b, total_pages - 1);
+  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
+    if (!(b.paths[i] = page_path(s, i + 2))) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = get_batch_send(s, &b, err);
+  for (int i = 0; i < b.n && rc == SQLITE_OK; i++) rc = take_page(s, &b.resps[i], b.paths[i], out, NULL, NULL, err);
+  get_batch_free(&b);
   return rc;
 }
 
@@ -256,24 +281,14 @@ static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *foun
 static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                         int *found, char **err) {
   api_store *s = (api_store *)store;
-  char **paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
-  cfr_http_response *resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
-  int rc = (paths && resps) ? SQLITE_OK : SQLITE_NOMEM;
-  if (rc == SQLITE_OK) {
-    memset(paths, 0, (size_t)n * sizeof(char *));
-    memset(resps, 0, (size_t)n * sizeof(cfr_http_response));
-    for (int i = 0; i < n && rc == SQLITE_OK; i++)
-      if (!(paths[i] = lookup_path(s, ips[i]))) rc = SQLITE_NOMEM;
-  }
-  if (rc == SQLITE_OK) {
-    char *why = use_credentials(s->conn, s->http, s->token_env);
-    if (why) { *err = why; rc = SQLITE_ERROR; }
-  }
-  if (rc == SQLITE_OK) cfr_http_get_many(s->http, n, (const char *const *)paths, resps);
-  for (int i = 0; i < n && rc == SQLITE_OK; i++) rc = decode_lookup(s, &resps[i], paths[i], ips[i], &out[i], &found[i], err);
-  for (int i = 0; paths && resps && i < n; i++) { sqlite3_free(paths[i]); cfr_http_response_clear(&resps[i]); }
-  sqlite3_free(paths);
-  sqlite3_free(resps);
+  get_batch b;
+  int rc = get_batch_init(&b, n);
+  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
+    if (!(b.paths[i] = lookup_path(s, ips[i]))) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = get_batch_send(s, &b, err);
+  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
+    rc = decode_lookup(s, &b.resps[i], b.paths[i], ips[i], &out[i], &found[i], err);
+  get_batch_free(&b);
   return rc;
 }
 
