@@ -20,18 +20,14 @@ per-row client, 0 writes on a re-run.
 import http.client
 import json
 import os
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAKE = os.path.join(ROOT, "test", "fake_cloudflare.py")
 sys.path.insert(0, os.path.join(ROOT, "test"))
-import testlib  # noqa: E402  (test/ holds the helpers shared with the tests)
+from test_api_store import Fake  # noqa: E402  (the tests' driver of the fake API, in test/)
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "test-token"
 ROWS = 3500
@@ -46,65 +42,6 @@ def ip_of(i):
 
 
 DATA = [(ip_of(i), "aws", "us-east-1") for i in range(ROWS)]
-
-
-class Fake:
-    def __init__(self, latency_ms):
-        self.dir = tempfile.mkdtemp(prefix="cfr-bench-")
-        port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--port-file", port_file,
-                                      "--latency-ms", str(latency_ms)],
-                                     stdout=subprocess.DEVNULL, preexec_fn=testlib.die_with_parent)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("bench: the fake did not start")
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port = int(f.read())
-        self.api_url = "http://127.0.0.1:%d/client/v4" % self.port
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        for name in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, name))
-        os.rmdir(self.dir)
-
-    def call(self, method, path, doc=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            c.request(method, path, body=None if doc is None else json.dumps(doc).encode(),
-                      headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            data = r.read()
-        finally:
-            c.close()
-        if r.status != 200:
-            raise SystemExit("bench: fake %s %s: HTTP %d" % (method, path, r.status))
-        return json.loads(data)
-
-    def reset(self):
-        self.call("POST", "/__fake/reset")
-
-    def seed(self, rows):
-        self.call("PUT", "/__fake/zones/%s/mappings" % ZONE,
-                  [{"origin_ip": ip, "vendor": v, "region": r} for ip, v, r in rows])
-
-    def count(self):
-        return len(self.call("GET", "/__fake/zones/%s/mappings" % ZONE))
-
-    def log(self):
-        return self.call("GET", "/__fake/requests")
-
-    def clear_log(self):
-        self.call("DELETE", "/__fake/requests")
 
 
 def counts(log):
@@ -189,7 +126,7 @@ def main():
             return connect(so, fake)
         secs, writes, reads, statuses, runs = median_run(
             reps, fresh, fake, lambda db: db.execute(BULK_SQL, (json.dumps([list(r) for r in DATA]),)))
-        ok_state = fake.count() == ROWS
+        ok_state = len(fake.state()) == ROWS
         print("\n1. bulk upsert of %d new rows (v2)" % ROWS)
         print("   extension  INSERT OR REPLACE … SELECT FROM json_each(?):  %s write requests + %s reads "
               "(supported_regions, listing), median %.3f s %s"
