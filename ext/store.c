@@ -1,10 +1,17 @@
 /*
-** store.c — small helpers shared by the stores. See store.h.
+** store.c — opening a store, and the mapping list both stores fill. See store.h.
 */
 #include "store.h"
+#include "store_api.h"
+#include "store_local.h"
 
-#include <string.h>
-#include <time.h>
+int cfr_store_open(sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
+                   const cfr_table_args *args, int create, cfr_store **out, char **err) {
+  if (args->store == CFR_STORE_LOCAL) return cfr_store_local_open(db, schema, name, create, out, err);
+  return cfr_store_api_open(ctx, &args->api, out, err);
+}
+
+int cfr_store_is_shadow_name(const char *suffix) { return cfr_store_local_is_shadow(suffix); }
 
 void cfr_mapping_list_clear(cfr_mapping_list *list) {
   sqlite3_free(list->items);
@@ -13,27 +20,9 @@ void cfr_mapping_list_clear(cfr_mapping_list *list) {
 }
 
 int cfr_mapping_list_push(cfr_mapping_list *list, const cfr_mapping *m) {
-  if (list->count == list->capacity) {
-    int capacity = list->capacity ? list->capacity * 2 : 128;
-    cfr_mapping *items = sqlite3_realloc64(list->items, (sqlite3_uint64)capacity * sizeof(cfr_mapping));
-    if (!items) return SQLITE_NOMEM;
-    list->items = items;
-    list->capacity = capacity;
-  }
-  list->items[list->count++] = *m;
+  cfr_mapping *items = cfr_grow(list->items, &list->capacity, list->count + 1, sizeof(cfr_mapping));
+  if (!items) return SQLITE_NOMEM;
+  list->items = items;
+  items[list->count++] = *m;
   return SQLITE_OK;
-}
-
-int cfr_copy_field(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) return -1;
-  memcpy(dst, src, n + 1);
-  return 0;
-}
-
-void cfr_now_rfc3339(char out[CFR_TIME_MAX]) {
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(out, CFR_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -1,14 +1,18 @@
 /*
 ** store_api.c — the API store: origin_cloud_regions over Cloudflare's API. See store_api.h.
 **
-** v2 (default): /zones/{zone}/origin/cloud_regions — paged listing (per_page=100; pages after the
-** first are fetched concurrently), PUT /batch for upserts. v1: /zones/{zone}/cache/origin_cloud_regions
-** — one-GET listing, PATCH /batch. Both: DELETE /batch with a JSON array of IPs.
+** The dialect (api_dialect.h) says what differs between v1 and v2; this file only asks it. A v2
+** listing reads pages of 100 (the pages after the first concurrently, once the first says how many
+** there are); a v1 listing is one GET. Upserts and deletes go in batch requests.
 **
-** Credentials are looked up at every request, in this order: cfregions_set_token() /
-** cfregions_set_credentials() on the connection; the variable named by token_env (default
-** CLOUDFLARE_API_TOKEN); CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY. They live only in memory and in
-** request headers.
+** Before anything is sent, two things are settled at every request: where it goes, and with which
+** credentials. A database file is not trusted (it may come from someone else), so a base_url table
+** argument is used only when it is Cloudflare's, a loopback address, $CLOUDFLARE_BASE_URL, or a URL
+** the user allowed on this connection with cfregions_allow_base_url(); otherwise the request fails
+** before any DNS lookup or connection. Credentials come from the connection (context.h).
+**
+** An answer can make a statement use only the memory a valid answer needs: each kind of answer has
+** a bound on its JSON values, and a listing holding more mappings than a zone can is refused.
 */
 #include "store_api.h"
 
@@ -17,74 +21,178 @@
 #include <string.h>
 
 #include "api_json.h"
+#include "context.h"
 #include "http.h"
+#include "http_rules.h"
 
 #define DEFAULT_BASE_URL "https://api.cloudflare.com/client/v4"
 #define PAGE_SIZE 100
-#define MAX_PAGES 200   /* 20,000 mappings: far above the 3,500 limit; stops a server that never ends */
+/* A listing of more mappings than this is refused: a zone holds at most 3,500 (slack for a
+** mapping created while the pages were read). */
+#define LIST_MAX (CFR_ZONE_MAX_MAPPINGS + 500)
+#define MAX_PAGES ((LIST_MAX + PAGE_SIZE - 1) / PAGE_SIZE)
+/* JSON values per entry in a valid answer (keys included) with room for fields Cloudflare may add,
+** and for the envelope: the bounds an answer must stay under before it is decoded. */
+#define VALUES_PER_ENTRY 40
+#define VALUES_ENVELOPE 512
+#define VALUES_FOR(entries) ((size_t)(entries) * VALUES_PER_ENTRY + VALUES_ENVELOPE)
 
 typedef struct api_store {
   cfr_store base;
-  cfr_conn *conn;
-  const cfr_api_dialect *dialect;
+  cfr_context *ctx;
+  const cfr_api_dialect *d;
   cfr_http *http;
-  char zone_id[33];
-  char *base_url;
+  char *base_url;        /* normalized */
+  int base_url_trusted;  /* Cloudflare's, loopback or $CLOUDFLARE_BASE_URL: no need to ask ctx */
   char *token_env;       /* NULL: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY */
 } api_store;
 
-static const char *effective_base_url(const char *configured) {
-  if (configured && *configured) return configured;
-  const char *env = getenv("CLOUDFLARE_BASE_URL");
-  return env && *env ? env : DEFAULT_BASE_URL;
+/* ---- where requests go, with which credentials ---- */
+
+int cfr_api_normalize_base_url(const char *url, char **out, char **err) {
+  cfr_http_base base;
+  const char *problem = cfr_http_base_parse(url, &base);
+  *out = NULL;
+  if (problem) {
+    *err = sqlite3_mprintf("%s", problem);
+    return SQLITE_ERROR;
+  }
+  *out = sqlite3_mprintf("%s", base.url);
+  free(base.url);
+  free(base.host_port);
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-/* Points the client at the credentials in force now; an error text when there are none. */
-static char *use_credentials(cfr_conn *conn, cfr_http *http, const char *token_env) {
-  if (conn->token) { cfr_http_set_credentials(http, conn->token, NULL, NULL); return NULL; }
-  if (conn->email && conn->key) { cfr_http_set_credentials(http, NULL, conn->email, conn->key); return NULL; }
-  const char *name = token_env ? token_env : "CLOUDFLARE_API_TOKEN";
-  const char *token = getenv(name);
-  if (token && *token) { cfr_http_set_credentials(http, token, NULL, NULL); return NULL; }
-  const char *email = getenv("CLOUDFLARE_EMAIL"), *key = getenv("CLOUDFLARE_API_KEY");
-  if (!token_env && email && *email && key && *key) { cfr_http_set_credentials(http, NULL, email, key); return NULL; }
-  return sqlite3_mprintf("no API credentials: set %s (an API token with Zone Cache Rules permission)%s, "
-                         "or call cfregions_set_token(?) on this connection",
-                         name, token_env ? "" : ", or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY");
+static const char *env_base_url(void) {
+  const char *env = getenv("CLOUDFLARE_BASE_URL");
+  return env && *env ? env : NULL;
+}
+
+/* Whether url (normalized) needs no permission: Cloudflare's, loopback, or the environment's. */
+static int trusted_without_asking(const char *url) {
+  cfr_http_base base;
+  if (cfr_http_base_parse(url, &base) != NULL) return 0;
+  int trusted = base.loopback;
+  free(base.url);
+  free(base.host_port);
+  char *fixed = NULL, *why = NULL;
+  const char *env = env_base_url();
+  for (int i = 0; !trusted && i < 2; i++) {
+    const char *candidate = i == 0 ? DEFAULT_BASE_URL : env;
+    if (!candidate) continue;
+    if (cfr_api_normalize_base_url(candidate, &fixed, &why) == SQLITE_OK) trusted = strcmp(fixed, url) == 0;
+    sqlite3_free(fixed);
+    sqlite3_free(why);
+    fixed = why = NULL;
+  }
+  return trusted;
+}
+
+/* Checks that requests may go to the base URL and points the client at the credentials in force
+** now. Every sending function calls this first. */
+static int ready_to_send(api_store *s, char **err) {
+  if (!s->base_url_trusted && !cfr_context_base_url_allowed(s->ctx, s->base_url)) {
+    *err = sqlite3_mprintf("base_url %s is not trusted on this connection: a database file must not "
+                           "choose where credentials are sent. If you trust it, run SELECT "
+                           "cfregions_allow_base_url('%q') first, or set CLOUDFLARE_BASE_URL",
+                           s->base_url, s->base_url);
+    return SQLITE_ERROR;
+  }
+  cfr_credentials c;
+  int rc = cfr_context_credentials(s->ctx, s->token_env, &c, err);
+  if (rc == SQLITE_OK) cfr_http_set_credentials(s->http, c.token, c.email, c.key);
+  return rc;
 }
 
 static char *collection_path(const api_store *s, const char *suffix) {
-  return sqlite3_mprintf("/zones/%s/%s%s", s->zone_id, s->dialect->collection, suffix ? suffix : "");
+  return sqlite3_mprintf("/zones/%s/%s%s", s->base.zone_id, s->d->collection, suffix ? suffix : "");
 }
 
-/* One request and its decoded result. *root must be json_decref'd by the caller. */
-static json_t *call(api_store *s, const char *method, const char *path, const char *body, int items,
-                    json_t **root, cfr_http_response *resp, char **err) {
-  *root = NULL;
-  memset(resp, 0, sizeof(*resp));
-  char *why = use_credentials(s->conn, s->http, s->token_env);
-  if (why) { *err = why; return NULL; }
+/* Sends one request and decodes its answer. The caller clears *answer. */
+static int request(api_store *s, const char *method, const char *path, const char *body, int items,
+                   int wrapped, size_t max_values, cfr_api_answer *answer, char **err) {
+  memset(answer, 0, sizeof(*answer));
+  int rc = ready_to_send(s, err);
+  if (rc != SQLITE_OK) return rc;
   char *what = sqlite3_mprintf("%s %s", method, path);
-  if (!what) { *err = sqlite3_mprintf("out of memory"); return NULL; }
-  cfr_http_request(s->http, method, path, body, items, resp);
-  json_t *result = cfr_api_result(s->dialect, resp, what, root, err);
+  if (!what) return SQLITE_NOMEM;
+  cfr_http_response resp;
+  memset(&resp, 0, sizeof(resp));
+  cfr_http_request(s->http, method, path, body, items, &resp);
+  rc = cfr_api_decode(&resp, what, wrapped, max_values, answer, err);
+  cfr_http_response_clear(&resp);
   sqlite3_free(what);
-  return result;
+  return rc;
+}
+
+/* n GETs sent together (curl multi): the paths, owned, and their answers, decoded one by one. */
+typedef struct get_set {
+  int n;
+  char **paths;
+  cfr_http_response *resps;
+} get_set;
+
+static int get_set_init(get_set *g, int n) {
+  memset(g, 0, sizeof(*g));
+  g->paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
+  g->resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
+  if (!g->paths || !g->resps) {
+    sqlite3_free(g->paths);
+    sqlite3_free(g->resps);
+    memset(g, 0, sizeof(*g));
+    return SQLITE_NOMEM;
+  }
+  g->n = n;
+  memset(g->paths, 0, (size_t)n * sizeof(char *));
+  memset(g->resps, 0, (size_t)n * sizeof(cfr_http_response));
+  return SQLITE_OK;
+}
+
+static int get_set_send(api_store *s, get_set *g, char **err) {
+  for (int i = 0; i < g->n; i++)
+    if (!g->paths[i]) return SQLITE_NOMEM;
+  int rc = ready_to_send(s, err);
+  if (rc == SQLITE_OK) cfr_http_get_many(s->http, g->n, (const char *const *)g->paths, g->resps);
+  return rc; /* each answer, or its failure, is judged by the caller */
+}
+
+static int get_set_decode(const get_set *g, int i, int wrapped, size_t max_values, cfr_api_answer *answer,
+                          char **err) {
+  char *what = sqlite3_mprintf("GET %s", g->paths[i]);
+  if (!what) return SQLITE_NOMEM;
+  int rc = cfr_api_decode(&g->resps[i], what, wrapped, max_values, answer, err);
+  sqlite3_free(what);
+  return rc;
+}
+
+static void get_set_free(get_set *g) {
+  for (int i = 0; i < g->n; i++) {
+    sqlite3_free(g->paths[i]);
+    cfr_http_response_clear(&g->resps[i]);
+  }
+  sqlite3_free(g->paths);
+  sqlite3_free(g->resps);
+}
+
+/* "GET path: why" for an answer that decoded but makes no sense. */
+static int unexpected(const char *path, char *why, char **err) {
+  *err = sqlite3_mprintf("GET %s: %s", path, why ? why : "out of memory");
+  sqlite3_free(why);
+  return SQLITE_ERROR;
 }
 
 /* ---- listing ---- */
 
-static int list_v1(api_store *s, cfr_mapping_list *out, char **err) {
+/* v1: the whole listing in one GET. No mappings: Cloudflare answers value [] (modified_on null). */
+static int list_whole(api_store *s, cfr_mapping_list *out, char **err) {
   char *path = collection_path(s, NULL);
   if (!path) return SQLITE_NOMEM;
-  json_t *root;
-  cfr_http_response resp;
-  json_t *value = call(s, "GET", path, NULL, 0, &root, &resp, err);
-  int rc = SQLITE_ERROR;
-  /* No mappings: Cloudflare answers value [] (and modified_on null). */
-  if (value && cfr_api_entries(s->dialect, value, out, err) == 0) rc = SQLITE_OK;
-  json_decref(root);
-  cfr_http_response_clear(&resp);
+  cfr_api_answer a;
+  int rc = request(s, "GET", path, NULL, 0, s->d->wrapped, VALUES_FOR(LIST_MAX), &a, err);
+  char *why = NULL;
+  if (rc == SQLITE_OK && (rc = cfr_api_entries(s->d, a.result, LIST_MAX, out, &why)) != SQLITE_OK)
+    rc = why ? unexpected(path, why, err) : rc;
+  cfr_api_answer_clear(&a);
   sqlite3_free(path);
   return rc;
 }
@@ -95,7 +203,6 @@ static char *page_path(const api_store *s, int page) {
   return collection_path(s, suffix);
 }
 
-/* Decodes one v2 page into out; *total_pages from result_info when asked for. */
 /* result_info.<field> as a count within [0, max], or -1. */
 static int info_count(json_t *root, const char *field, long long max) {
   json_t *v = json_object_get(json_object_get(root, "result_info"), field);
@@ -103,126 +210,79 @@ static int info_count(json_t *root, const char *field, long long max) {
   return (int)json_integer_value(v);
 }
 
-/* Decodes one v2 page into out; the first page also gives result_info's total_pages and
-** total_count (pass NULLs for the other pages). */
-static int take_page(api_store *s, cfr_http_response *resp, const char *path, cfr_mapping_list *out,
+/* Adds one page's entries to out; for the first page also result_info's totals (NULLs otherwise). */
+static int take_page(api_store *s, const char *path, const cfr_api_answer *a, cfr_mapping_list *out,
                      int *total_pages, int *total_count, char **err) {
-  char *what = sqlite3_mprintf("GET %s", path);
-  json_t *root;
-  json_t *result = what ? cfr_api_result(s->dialect, resp, what, &root, err) : NULL;
-  sqlite3_free(what);
-  int rc = SQLITE_ERROR;
-  if (result && cfr_api_entries(s->dialect, result, out, err) == 0) {
-    rc = SQLITE_OK;
-    if (total_pages) {
-      *total_pages = info_count(root, "total_pages", MAX_PAGES);
-      *total_count = info_count(root, "total_count", (long long)MAX_PAGES * PAGE_SIZE);
-      if (*total_pages < 0 || *total_count < 0) {
-        *err = sqlite3_mprintf("GET %s: unexpected response: result_info.total_pages or total_count missing or out of range", path);
-        rc = SQLITE_ERROR;
-      }
-    }
-  }
-  json_decref(root);
-  return rc;
-}
-
-/* n GETs sent together (curl multi): the paths, owned, and their answers. */
-typedef struct get_batch {
-  int n;
-  char **paths;
-  cfr_http_response *resps;
-} get_batch;
-
-static int get_batch_init(get_batch *b, int n) {
-  b->n = n;
-  b->paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
-  b->resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
-  if (!b->paths || !b->resps) {
-    sqlite3_free(b->paths);
-    sqlite3_free(b->resps);
-    b->paths = NULL;
-    b->resps = NULL;
-    b->n = 0;
-    return SQLITE_NOMEM;
-  }
-  memset(b->paths, 0, (size_t)n * sizeof(char *));
-  memset(b->resps, 0, (size_t)n * sizeof(cfr_http_response));
+  char *why = NULL;
+  int rc = cfr_api_entries(s->d, a->result, LIST_MAX, out, &why);
+  if (rc != SQLITE_OK) return why ? unexpected(path, why, err) : rc;
+  if (!total_pages) return SQLITE_OK;
+  *total_pages = info_count(a->root, "total_pages", MAX_PAGES);
+  *total_count = info_count(a->root, "total_count", LIST_MAX);
+  if (*total_pages < 0 || *total_count < 0)
+    return unexpected(path, sqlite3_mprintf("unexpected response: result_info.total_pages or total_count "
+                                            "missing, or more than a zone can hold"), err);
+  /* A total below what page 1 holds is impossible; never let it loosen the 3,500 limit. */
+  if (*total_count < out->count) *total_count = out->count;
   return SQLITE_OK;
 }
 
-static int get_batch_send(api_store *s, get_batch *b, char **err) {
-  char *why = use_credentials(s->conn, s->http, s->token_env);
-  if (why) { *err = why; return SQLITE_ERROR; }
-  cfr_http_get_many(s->http, b->n, (const char *const *)b->paths, b->resps);
-  return SQLITE_OK;  /* each answer, or its failure, is judged by the caller */
-}
-
-static void get_batch_free(get_batch *b) {
-  for (int i = 0; i < b->n; i++) { sqlite3_free(b->paths[i]); cfr_http_response_clear(&b->resps[i]); }
-  sqlite3_free(b->paths);
-  sqlite3_free(b->resps);
-}
-
-static int fetch_rest_v2(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
-  get_batch b;
-  int rc = get_batch_init(&b, total_pages - 1);
-  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
-    if (!(b.paths[i] = page_path(s, i + 2))) rc = SQLITE_NOMEM;
-  if (rc == SQLITE_OK) rc = get_batch_send(s, &b, err);
-  for (int i = 0; i < b.n && rc == SQLITE_OK; i++) rc = take_page(s, &b.resps[i], b.paths[i], out, NULL, NULL, err);
-  get_batch_free(&b);
-  return rc;
-}
-
-/* Page 1 of a v2 listing, which also tells how many pages and mappings there are. */
-static int first_page_v2(api_store *s, cfr_mapping_list *out, int *total_pages, int *total_count, char **err) {
+/* Page 1 of a paged listing, which also tells how many pages and mappings there are. */
+static int first_page(api_store *s, cfr_mapping_list *out, int *total_pages, int *total_count, char **err) {
   char *path = page_path(s, 1);
   if (!path) return SQLITE_NOMEM;
-  cfr_http_response resp;
-  memset(&resp, 0, sizeof(resp));
-  char *why = use_credentials(s->conn, s->http, s->token_env);
-  int rc;
-  if (why) { *err = why; rc = SQLITE_ERROR; }
-  else {
-    cfr_http_request(s->http, "GET", path, NULL, 0, &resp);
-    rc = take_page(s, &resp, path, out, total_pages, total_count, err);
-  }
-  cfr_http_response_clear(&resp);
+  cfr_api_answer a;
+  int rc = request(s, "GET", path, NULL, 0, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+  if (rc == SQLITE_OK) rc = take_page(s, path, &a, out, total_pages, total_count, err);
+  cfr_api_answer_clear(&a);
   sqlite3_free(path);
   return rc;
 }
 
-static int list_v2(api_store *s, cfr_mapping_list *out, char **err) {
+static int other_pages(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
+  get_set g;
+  int rc = get_set_init(&g, total_pages - 1);
+  for (int i = 0; rc == SQLITE_OK && i < g.n; i++) g.paths[i] = page_path(s, i + 2);
+  if (rc == SQLITE_OK) rc = get_set_send(s, &g, err);
+  for (int i = 0; rc == SQLITE_OK && i < g.n; i++) {
+    cfr_api_answer a;
+    rc = get_set_decode(&g, i, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+    if (rc == SQLITE_OK) rc = take_page(s, g.paths[i], &a, out, NULL, NULL, err);
+    cfr_api_answer_clear(&a);
+    cfr_http_response_clear(&g.resps[i]); /* decoded: its body is no longer needed */
+  }
+  get_set_free(&g);
+  return rc;
+}
+
+static int list_paged(api_store *s, cfr_mapping_list *out, char **err) {
   int total_pages = 0, total_count = 0;
-  int rc = first_page_v2(s, out, &total_pages, &total_count, err);
-  if (rc == SQLITE_OK && total_pages > 1) rc = fetch_rest_v2(s, total_pages, out, err);
+  int rc = first_page(s, out, &total_pages, &total_count, err);
+  if (rc == SQLITE_OK && total_pages > 1) rc = other_pages(s, total_pages, out, err);
   return rc;
 }
 
 static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   api_store *s = (api_store *)store;
-  return s->dialect->version == 1 ? list_v1(s, out, err) : list_v2(s, out, err);
+  return s->d->paged ? list_paged(s, out, err) : list_whole(s, out, err);
 }
 
-/* v2: page 1 and the totals; v1 lists everything in one GET anyway. */
-static int api_list_head(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
+/* Paged: page 1 and the totals. Otherwise the whole listing is one GET anyway. */
+static int api_count(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
   api_store *s = (api_store *)store;
-  if (s->dialect->version == 1) {
-    int rc = list_v1(s, out, err);
+  if (!s->d->paged) {
+    int rc = list_whole(s, out, err);
     *total = out->count;
     *complete = 1;
     return rc;
   }
   int total_pages = 0;
-  int rc = first_page_v2(s, out, &total_pages, total, err);
+  int rc = first_page(s, out, &total_pages, total, err);
   *complete = rc == SQLITE_OK && total_pages <= 1;
-  /* A total below what page 1 holds is impossible; never let it loosen the 3,500 limit. */
-  if (*total < out->count) *total = out->count;
   return rc;
 }
 
-/* ---- point lookup ---- */
+/* ---- point lookups ---- */
 
 static char *lookup_path(const api_store *s, const char *ip) {
   char *suffix = sqlite3_mprintf("/%s", ip);  /* canonical IPs need no percent-encoding */
@@ -232,47 +292,36 @@ static char *lookup_path(const api_store *s, const char *ip) {
 }
 
 /* The answer to GET …/{ip}: the mapping, or *found = 0 for 404/1142 ("The zone setting does not
-** exist": no mapping for this IP). */
-static int decode_lookup(api_store *s, const cfr_http_response *resp, const char *path, const char *ip,
-                         cfr_mapping *out, int *found, char **err) {
-  char *what = sqlite3_mprintf("GET %s", path);
-  if (!what) return SQLITE_NOMEM;
-  json_t *root;
-  json_t *entry = cfr_api_result(s->dialect, resp, what, &root, err);
-  int rc = SQLITE_ERROR;
+** exist": no mapping for this IP). rc and *err are those of decoding the answer. */
+static int take_lookup(api_store *s, const char *path, const char *ip, int rc, const cfr_api_answer *a,
+                       cfr_mapping *out, int *found, char **err) {
   *found = 0;
-  if (!entry && resp->status == 404 && cfr_api_error_code(resp) == 1142) {
-    sqlite3_free(*err);
+  if (rc != SQLITE_OK) {
+    if (a->status != 404 || a->error_code != 1142) return rc;
+    sqlite3_free(*err); /* an answer after all: no mapping */
     *err = NULL;
-    rc = SQLITE_OK;
-  } else if (entry) {
-    char why[128];
-    if (cfr_api_entry(s->dialect, entry, out, why, sizeof(why)) != 0)
-      *err = sqlite3_mprintf("%s: unexpected response: %s", what, why);
-    /* Another IP's mapping must not pass for this one's (the view files it under `ip`). */
-    else if (strcmp(out->origin_ip, ip) != 0)
-      *err = sqlite3_mprintf("%s: unexpected response: the entry is for %s", what, out->origin_ip);
-    else { *found = 1; rc = SQLITE_OK; }
+    return SQLITE_OK;
   }
-  json_decref(root);
-  sqlite3_free(what);
-  return rc;
+  char *why = NULL;
+  if (cfr_api_entry(s->d, a->result, out, &why) != SQLITE_OK)
+    return unexpected(path, why ? sqlite3_mprintf("unexpected response: %z", why) : NULL, err);
+  /* Another IP's mapping must not pass for this one's (the view files it under `ip`). */
+  if (strcmp(out->origin_ip, ip) != 0)
+    return unexpected(path, sqlite3_mprintf("unexpected response: the entry is for %s", out->origin_ip), err);
+  *found = 1;
+  return SQLITE_OK;
 }
+
+#define LOOKUP_VALUES VALUES_FOR(1)
 
 static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
   api_store *s = (api_store *)store;
   char *path = lookup_path(s, ip);
   if (!path) return SQLITE_NOMEM;
-  char *why = use_credentials(s->conn, s->http, s->token_env);
-  int rc = SQLITE_ERROR;
-  if (why) *err = why;
-  else {
-    cfr_http_response resp;
-    memset(&resp, 0, sizeof(resp));
-    cfr_http_request(s->http, "GET", path, NULL, 0, &resp);
-    rc = decode_lookup(s, &resp, path, ip, out, found, err);
-    cfr_http_response_clear(&resp);
-  }
+  cfr_api_answer a;
+  int rc = request(s, "GET", path, NULL, 0, s->d->wrapped, LOOKUP_VALUES, &a, err);
+  if (rc == SQLITE_OK || a.root) rc = take_lookup(s, path, ip, rc, &a, out, found, err);
+  cfr_api_answer_clear(&a);
   sqlite3_free(path);
   return rc;
 }
@@ -281,14 +330,17 @@ static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *foun
 static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                         int *found, char **err) {
   api_store *s = (api_store *)store;
-  get_batch b;
-  int rc = get_batch_init(&b, n);
-  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
-    if (!(b.paths[i] = lookup_path(s, ips[i]))) rc = SQLITE_NOMEM;
-  if (rc == SQLITE_OK) rc = get_batch_send(s, &b, err);
-  for (int i = 0; i < b.n && rc == SQLITE_OK; i++)
-    rc = decode_lookup(s, &b.resps[i], b.paths[i], ips[i], &out[i], &found[i], err);
-  get_batch_free(&b);
+  get_set g;
+  int rc = get_set_init(&g, n);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) g.paths[i] = lookup_path(s, ips[i]);
+  if (rc == SQLITE_OK) rc = get_set_send(s, &g, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    cfr_api_answer a;
+    rc = get_set_decode(&g, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
+    if (rc == SQLITE_OK || a.root) rc = take_lookup(s, g.paths[i], ips[i], rc, &a, &out[i], &found[i], err);
+    cfr_api_answer_clear(&a);
+  }
+  get_set_free(&g);
   return rc;
 }
 
@@ -311,106 +363,70 @@ static void confirm_failed_deletes(api_store *s, cfr_change *changes, int n) {
   }
 }
 
-static int api_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
-  api_store *s = (api_store *)store;
+static int send_batch(api_store *s, cfr_batch *batch) {
+  cfr_change *changes = batch->changes;
   int deleting = changes[0].kind == CFR_DELETE;
-  char *body = deleting ? cfr_api_delete_body(changes, n) : cfr_api_upsert_body(s->dialect, changes, n);
+  const char *method = deleting ? "DELETE" : s->d->upsert_method;
+  char *body = deleting ? cfr_api_delete_body(changes, batch->n) : cfr_api_upsert_body(s->d, changes, batch->n);
   char *path = collection_path(s, "/batch");
-  if (!body || !path) { free(body); sqlite3_free(path); return SQLITE_NOMEM; }
-  json_t *root;
-  cfr_http_response resp;
-  json_t *result = call(s, deleting ? "DELETE" : s->dialect->upsert_method, path, body, n, &root, &resp, err);
-  int rc = SQLITE_ERROR;
-  if (result) {
-    char *why = NULL;
-    if (cfr_api_batch_outcome(s->dialect, result, changes, n, &why) == 0) {
-      rc = SQLITE_OK;
-      if (deleting) confirm_failed_deletes(s, changes, n);
-    } else *err = sqlite3_mprintf("%s %s: %s", deleting ? "DELETE" : s->dialect->upsert_method, path, why);
-    sqlite3_free(why);
-  }
-  json_decref(root);
-  cfr_http_response_clear(&resp);
-  free(body);
+  int rc = body && path ? SQLITE_OK : SQLITE_NOMEM;
+  cfr_api_answer a;
+  memset(&a, 0, sizeof(a));
+  if (rc == SQLITE_OK) rc = request(s, method, path, body, batch->n, s->d->wrapped, VALUES_FOR(batch->n), &a, &batch->err);
+  char *why = NULL;
+  if (rc == SQLITE_OK && (rc = cfr_api_batch_outcome(s->d, a.result, changes, batch->n, &why)) != SQLITE_OK)
+    batch->err = sqlite3_mprintf("%s %s: %s", method, path, why ? why : "out of memory");
+  else if (rc == SQLITE_OK && deleting)
+    confirm_failed_deletes(s, changes, batch->n);
+  sqlite3_free(why);
+  cfr_api_answer_clear(&a);
+  sqlite3_free(body);
   sqlite3_free(path);
   return rc;
+}
+
+static void api_apply(cfr_store *store, cfr_batch *batches, int n) {
+  api_store *s = (api_store *)store;
+  int failed = 0;
+  for (int b = 0; b < n; b++) {
+    batches[b].sent = !failed;
+    batches[b].rc = failed ? SQLITE_OK : send_batch(s, &batches[b]);
+    if (batches[b].rc != SQLITE_OK) failed = 1;
+  }
 }
 
 /* ---- supported regions ---- */
 
-static int fetch_regions(cfr_http *http, cfr_conn *conn, const char *token_env, const cfr_api_dialect *d,
-                         const char *zone_id, cfr_regions **out, char **err) {
-  char *why = use_credentials(conn, http, token_env);
-  if (why) { *err = why; return SQLITE_ERROR; }
-  char *path = sqlite3_mprintf("/zones/%s/%s/supported_regions", zone_id, d->collection);
+static int fetch_regions(api_store *s, cfr_regions **out, char **err) {
+  char *path = collection_path(s, "/supported_regions");
   if (!path) return SQLITE_NOMEM;
-  cfr_http_response resp;
-  memset(&resp, 0, sizeof(resp));
-  cfr_http_request(http, "GET", path, NULL, 0, &resp);
-  char *what = sqlite3_mprintf("GET %s", path);
-  json_t *root;
+  cfr_api_answer a;
   /* supported_regions is never wrapped, in either generation. */
-  json_t *result = what ? cfr_api_result(&cfr_api_v2, &resp, what, &root, err) : NULL;
-  int rc = SQLITE_ERROR;
-  if (result) {
-    char *perr = NULL;
-    if (cfr_regions_from_json(result, out, &perr) == 0) rc = SQLITE_OK;
-    else *err = sqlite3_mprintf("%s: unexpected response: %s", what, perr ? perr : "bad shape");
-    free(perr);
-  }
-  json_decref(root);
-  cfr_http_response_clear(&resp);
-  sqlite3_free(what);
+  int rc = request(s, "GET", path, NULL, 0, 0, VALUES_FOR(CFR_REGIONS_MAX), &a, err);
+  char *why = NULL;
+  if (rc == SQLITE_OK && cfr_regions_from_json(a.result, out, &why) != 0)
+    rc = unexpected(path, sqlite3_mprintf("unexpected response: %z", why), err);
+  cfr_api_answer_clear(&a);
   sqlite3_free(path);
   return rc;
 }
 
-static cfr_http *new_client(const char *base_url, int max_retries, long timeout_ms, char **err) {
-  cfr_http_config cfg = {base_url, max_retries, timeout_ms, "cfregions/" CFREGIONS_VERSION};
-  char *why = NULL;
-  cfr_http *http = cfr_http_new(&cfg, &why);
-  if (!http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
-  free(why);
-  return http;
-}
-
-static int zone_regions(cfr_conn *conn, cfr_http *http, const char *token_env, const char *zone_id,
-                        const char *base_url, int api_version, const cfr_regions **out, char **err) {
-  *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
+static int api_regions(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err) {
+  api_store *s = (api_store *)store;
+  *zone_id = s->base.zone_id;
+  *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);
   if (*out) return SQLITE_OK;
   cfr_regions *fetched = NULL;
-  const cfr_api_dialect *d = api_version == 1 ? &cfr_api_v1 : &cfr_api_v2;
-  int rc = fetch_regions(http, conn, token_env, d, zone_id, &fetched, err);
-  if (rc == SQLITE_OK) rc = cfr_conn_cache_zone_regions(conn, zone_id, base_url, api_version, fetched);
-  if (rc == SQLITE_OK) *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
+  int rc = fetch_regions(s, &fetched, err);
+  if (rc == SQLITE_OK) rc = cfr_context_cache_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version, fetched);
+  if (rc == SQLITE_OK) *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);
   return rc;
-}
-
-int cfr_api_zone_regions(cfr_conn *conn, const char *zone_id, const char *base_url, int api_version,
-                         const cfr_regions **out, char **err) {
-  base_url = effective_base_url(base_url);
-  *out = cfr_conn_zone_regions(conn, zone_id, base_url, api_version);
-  if (*out) return SQLITE_OK;
-  if (strlen(zone_id) != 32 || strspn(zone_id, "0123456789abcdefABCDEF") != 32) {
-    *err = sqlite3_mprintf("zone_id '%s': expected the zone's 32 hexadecimal digits", zone_id);
-    return SQLITE_ERROR;
-  }
-  cfr_http *http = new_client(base_url, 2, 60000, err);
-  if (!http) return SQLITE_ERROR;
-  int rc = zone_regions(conn, http, NULL, zone_id, base_url, api_version, out, err);
-  cfr_http_free(http);
-  return rc;
-}
-
-static int api_regions(cfr_store *store, const cfr_regions **out, char **err) {
-  api_store *s = (api_store *)store;
-  return zone_regions(s->conn, s->http, s->token_env, s->zone_id, s->base_url, s->dialect->version, out, err);
 }
 
 static void api_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
   api_store *s = (api_store *)store;
   const double request = 10000.0;  /* a round trip dwarfs any local work */
-  double pages = s->dialect->version == 1 ? 1 : fmax(1, ceil(rows / PAGE_SIZE));
+  double pages = s->d->paged ? fmax(1, ceil(rows / PAGE_SIZE)) : 1;
   *list_cost = pages * request + rows;
   *get_cost = request;
 }
@@ -423,29 +439,37 @@ static void api_close(cfr_store *store) {
   sqlite3_free(s);
 }
 
-static const cfr_store_methods api_methods_v1 = {
-  .name = "api v1", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
-  .get_many = api_get_many, .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
-};
-static const cfr_store_methods api_methods_v2 = {
-  .name = "api v2", .transactional = 0, .list = api_list, .list_head = api_list_head, .get = api_get,
-  .get_many = api_get_many, .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
+static const cfr_store_methods api_methods = {
+  .transactional = 0, .remote = 1, .list = api_list, .count = api_count, .get = api_get, .get_many = api_get_many,
+  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 
-int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err) {
+static int new_client(api_store *s, const cfr_api_settings *settings, char **err) {
+  cfr_http_config cfg = {s->base_url, settings->max_retries, settings->timeout_ms,
+                         "cfregions/" CFREGIONS_VERSION};
+  char *why = NULL;
+  s->http = cfr_http_new(&cfg, &why);
+  if (!s->http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
+  free(why);
+  return s->http ? SQLITE_OK : SQLITE_ERROR;
+}
+
+int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_store **out, char **err) {
   *out = NULL;
   api_store *s = sqlite3_malloc(sizeof(*s));
   if (!s) return SQLITE_NOMEM;
   memset(s, 0, sizeof(*s));
-  s->base.methods = args->api_version == 1 ? &api_methods_v1 : &api_methods_v2;
-  s->dialect = args->api_version == 1 ? &cfr_api_v1 : &cfr_api_v2;
-  s->conn = conn;
-  memcpy(s->zone_id, args->zone_id, sizeof(s->zone_id));
-  s->base_url = sqlite3_mprintf("%s", effective_base_url(args->base_url));
-  s->token_env = args->token_env ? sqlite3_mprintf("%s", args->token_env) : NULL;
-  if (!s->base_url || (args->token_env && !s->token_env)) { api_close(&s->base); return SQLITE_NOMEM; }
-  s->http = new_client(s->base_url, args->max_retries, args->timeout_ms, err);
-  if (!s->http) { api_close(&s->base); return SQLITE_ERROR; }
+  s->base.methods = &api_methods;
+  memcpy(s->base.zone_id, settings->zone_id, sizeof(s->base.zone_id));
+  s->ctx = ctx;
+  s->d = cfr_api_dialect_for(settings->api_version);
+  const char *url = settings->base_url ? settings->base_url : env_base_url();
+  int rc = cfr_api_normalize_base_url(url ? url : DEFAULT_BASE_URL, &s->base_url, err);
+  if (rc == SQLITE_OK && settings->token_env && !(s->token_env = sqlite3_mprintf("%s", settings->token_env)))
+    rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = new_client(s, settings, err);
+  if (rc != SQLITE_OK) { api_close(&s->base); return rc; }
+  s->base_url_trusted = trusted_without_asking(s->base_url);
   *out = &s->base;
   return SQLITE_OK;
 }

@@ -4,15 +4,13 @@
 #ifndef CFREGIONS_STORE_API_H
 #define CFREGIONS_STORE_API_H
 
-#include "args.h"
-#include "conn.h"
 #include "store.h"
 
-int cfr_store_api_open(cfr_conn *conn, const cfr_table_args *args, cfr_store **out, char **err);
+/* Opens the store for one zone. Nothing is sent until the store is used. */
+int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_store **out, char **err);
 
-/* GET …/supported_regions of a zone (v2 unless api_version is 1), cached on the connection.
-** base_url NULL: $CLOUDFLARE_BASE_URL, else Cloudflare's. */
-int cfr_api_zone_regions(cfr_conn *conn, const char *zone_id, const char *base_url, int api_version,
-                         const cfr_regions **out, char **err);
+/* The form a base URL is compared in (scheme and host lowercased, default port and trailing slash
+** dropped), in sqlite3 memory; SQLITE_ERROR with *err when it is not a usable base URL. */
+int cfr_api_normalize_base_url(const char *url, char **out, char **err);
 
 #endif

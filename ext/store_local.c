@@ -2,12 +2,16 @@
 ** store_local.c — the local store over the shadow table "<table>_mappings". See store_local.h.
 **
 ** Batches are applied with SQL in the same transaction as the statement that COMMITs them (the SQL
-** layer calls apply() from xSync, as FTS5 flushes its pending terms), so a local table is exactly
-** as transactional as the database: a failed COMMIT leaves nothing behind.
+** layer applies them from xSync, as FTS5 flushes its pending terms), so a local table is exactly
+** as transactional as the database: a failed COMMIT leaves nothing behind. The store owns its
+** shadow table: it creates it, renames it with the virtual table and drops it.
 */
 #include "store_local.h"
 
 #include <string.h>
+#include <time.h>
+
+#define SHADOW_SUFFIX "mappings"
 
 typedef struct local_store {
   cfr_store base;
@@ -17,7 +21,21 @@ typedef struct local_store {
   sqlite3_stmt *list_stmt, *get_stmt, *upsert_stmt, *delete_stmt, *count_stmt;
 } local_store;
 
-int cfr_store_local_is_shadow(const char *suffix) { return sqlite3_stricmp(suffix, "mappings") == 0; }
+int cfr_store_local_is_shadow(const char *suffix) { return sqlite3_stricmp(suffix, SHADOW_SUFFIX) == 0; }
+
+static int db_error(local_store *s, int rc, char **err) {
+  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
+  return rc;
+}
+
+/* Runs one statement about the shadow table: fmt gets the schema, then the name(s). */
+static int exec_shadow(local_store *s, const char *fmt, const char *name2, char **err) {
+  char *sql = sqlite3_mprintf(fmt, s->schema, s->name, name2);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_exec(s->db, sql, 0, 0, NULL);
+  sqlite3_free(sql);
+  return rc == SQLITE_OK ? rc : db_error(s, rc, err);
+}
 
 static int prepare(local_store *s, sqlite3_stmt **stmt, const char *fmt, char **err) {
   if (*stmt) { sqlite3_reset(*stmt); return SQLITE_OK; }
@@ -25,8 +43,16 @@ static int prepare(local_store *s, sqlite3_stmt **stmt, const char *fmt, char **
   if (!sql) return SQLITE_NOMEM;
   int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
   sqlite3_free(sql);
-  if (rc != SQLITE_OK) *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-  return rc;
+  return rc == SQLITE_OK ? rc : db_error(s, rc, err);
+}
+
+static void finalize_all(local_store *s) {
+  sqlite3_finalize(s->list_stmt);
+  sqlite3_finalize(s->get_stmt);
+  sqlite3_finalize(s->upsert_stmt);
+  sqlite3_finalize(s->delete_stmt);
+  sqlite3_finalize(s->count_stmt);
+  s->list_stmt = s->get_stmt = s->upsert_stmt = s->delete_stmt = s->count_stmt = NULL;
 }
 
 static void copy_column(char *dst, size_t size, sqlite3_stmt *stmt, int col) {
@@ -52,13 +78,11 @@ static int local_list(cfr_store *store, cfr_mapping_list *out, char **err) {
     if ((rc = cfr_mapping_list_push(out, &m)) != SQLITE_OK) break;
   }
   sqlite3_reset(s->list_stmt);
-  if (rc == SQLITE_DONE) return SQLITE_OK;
-  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-  return rc;
+  return rc == SQLITE_DONE ? SQLITE_OK : db_error(s, rc, err);
 }
 
 /* Only the count: with it, single-row writes look their IP up by key instead of reading every row. */
-static int local_list_head(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
+static int local_count(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
   (void)out;
   local_store *s = (local_store *)store;
   int rc = prepare(s, &s->count_stmt, "SELECT count(*) FROM \"%w\".\"%w_mappings\"", err);
@@ -67,9 +91,7 @@ static int local_list_head(cfr_store *store, cfr_mapping_list *out, int *total, 
   *total = rc == SQLITE_ROW ? sqlite3_column_int(s->count_stmt, 0) : 0;
   *complete = *total == 0;
   sqlite3_reset(s->count_stmt);
-  if (rc == SQLITE_ROW) return SQLITE_OK;
-  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-  return rc;
+  return rc == SQLITE_ROW ? SQLITE_OK : db_error(s, rc, err);
 }
 
 static int local_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
@@ -81,9 +103,7 @@ static int local_get(cfr_store *store, const char *ip, cfr_mapping *out, int *fo
   *found = rc == SQLITE_ROW;
   if (*found) read_mapping(s->get_stmt, out);
   sqlite3_reset(s->get_stmt);
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return SQLITE_OK;
-  *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-  return rc;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : db_error(s, rc, err);
 }
 
 static int apply_one(local_store *s, cfr_change *c, const char *now, char **err) {
@@ -94,41 +114,52 @@ static int apply_one(local_store *s, cfr_change *c, const char *now, char **err)
                  "INSERT INTO \"%w\".\"%w_mappings\"(origin_ip, vendor, region, modified_on) VALUES(?1, ?2, ?3, ?4) "
                  "ON CONFLICT(origin_ip) DO UPDATE SET vendor = excluded.vendor, region = excluded.region, "
                  "modified_on = excluded.modified_on", err);
-    stmt = s->upsert_stmt;
     if (rc != SQLITE_OK) return rc;
+    stmt = s->upsert_stmt;
     sqlite3_bind_text(stmt, 2, c->mapping.vendor, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, c->mapping.region, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
   } else {
     rc = prepare(s, &s->delete_stmt, "DELETE FROM \"%w\".\"%w_mappings\" WHERE origin_ip = ?1", err);
-    stmt = s->delete_stmt;
     if (rc != SQLITE_OK) return rc;
+    stmt = s->delete_stmt;
   }
   sqlite3_bind_text(stmt, 1, c->mapping.origin_ip, -1, SQLITE_STATIC);
   rc = sqlite3_step(stmt);
   sqlite3_reset(stmt);
-  if (rc != SQLITE_DONE) {
-    *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-    return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
-  }
+  if (rc != SQLITE_DONE) return db_error(s, rc == SQLITE_ROW ? SQLITE_ERROR : rc, err);
   c->applied = 1;
   return SQLITE_OK;
 }
 
-static int local_apply(cfr_store *store, cfr_change *changes, int n, char **err) {
-  local_store *s = (local_store *)store;
-  char now[CFR_TIME_MAX];
-  cfr_now_rfc3339(now);
-  for (int i = 0; i < n; i++) {
-    int rc = apply_one(s, &changes[i], now, err);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return SQLITE_OK;
+/* The current UTC time as RFC 3339 ("2026-11-28T06:30:59Z"). */
+static void now_rfc3339(char out[CFR_TIME_MAX]) {
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(out, CFR_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int local_regions(cfr_store *store, const cfr_regions **out, char **err) {
+static void local_apply(cfr_store *store, cfr_batch *batches, int n) {
+  local_store *s = (local_store *)store;
+  char now[CFR_TIME_MAX];
+  now_rfc3339(now);
+  int failed = 0;
+  for (int b = 0; b < n; b++) {
+    cfr_batch *batch = &batches[b];
+    batch->sent = !failed;
+    batch->rc = SQLITE_OK;
+    for (int i = 0; !failed && i < batch->n; i++) {
+      batch->rc = apply_one(s, &batch->changes[i], now, &batch->err);
+      failed = batch->rc != SQLITE_OK;
+    }
+  }
+}
+
+static int local_regions(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err) {
   (void)store; (void)err;
   *out = cfr_regions_builtin();
+  *zone_id = NULL;
   return SQLITE_OK;
 }
 
@@ -138,24 +169,22 @@ static void local_costs(cfr_store *store, double rows, double *list_cost, double
   *get_cost = 10.0;
 }
 
-static void finalize_all(local_store *s) {
-  sqlite3_finalize(s->list_stmt);
-  sqlite3_finalize(s->get_stmt);
-  sqlite3_finalize(s->upsert_stmt);
-  sqlite3_finalize(s->delete_stmt);
-  sqlite3_finalize(s->count_stmt);
-  s->list_stmt = s->get_stmt = s->upsert_stmt = s->delete_stmt = s->count_stmt = NULL;
+static int local_rename(cfr_store *store, const char *new_name, char **err) {
+  local_store *s = (local_store *)store;
+  char *name = sqlite3_mprintf("%s", new_name);
+  if (!name) return SQLITE_NOMEM;
+  finalize_all(s); /* prepared against the old name */
+  int rc = exec_shadow(s, "ALTER TABLE \"%w\".\"%w_mappings\" RENAME TO \"%w_mappings\"", new_name, err);
+  if (rc != SQLITE_OK) { sqlite3_free(name); return rc; }
+  sqlite3_free(s->name);
+  s->name = name;
+  return SQLITE_OK;
 }
 
 static int local_destroy(cfr_store *store, char **err) {
   local_store *s = (local_store *)store;
   finalize_all(s);
-  char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS \"%w\".\"%w_mappings\"", s->schema, s->name);
-  if (!sql) return SQLITE_NOMEM;
-  int rc = sqlite3_exec(s->db, sql, 0, 0, NULL);
-  sqlite3_free(sql);
-  if (rc != SQLITE_OK) *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(s->db));
-  return rc;
+  return exec_shadow(s, "DROP TABLE IF EXISTS \"%w\".\"%w_mappings\"", NULL, err);
 }
 
 static void local_close(cfr_store *store) {
@@ -167,23 +196,14 @@ static void local_close(cfr_store *store) {
 }
 
 static const cfr_store_methods local_methods = {
-  .name = "local", .transactional = 1, .list = local_list, .list_head = local_list_head, .get = local_get,
-  .apply = local_apply, .regions = local_regions, .costs = local_costs, .destroy = local_destroy,
-  .close = local_close,
+  .transactional = 1, .remote = 0, .list = local_list, .count = local_count, .get = local_get,
+  .apply = local_apply, .regions = local_regions, .costs = local_costs, .rename = local_rename,
+  .destroy = local_destroy, .close = local_close,
 };
 
 int cfr_store_local_open(sqlite3 *db, const char *schema, const char *name, int create,
                          cfr_store **out, char **err) {
   *out = NULL;
-  if (create) {
-    char *sql = sqlite3_mprintf(
-        "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_mappings\"(origin_ip TEXT PRIMARY KEY, vendor TEXT NOT NULL, "
-        "region TEXT NOT NULL, modified_on TEXT NOT NULL) WITHOUT ROWID", schema, name);
-    if (!sql) return SQLITE_NOMEM;
-    int rc = sqlite3_exec(db, sql, 0, 0, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK) { *err = sqlite3_mprintf("local store: %s", sqlite3_errmsg(db)); return rc; }
-  }
   local_store *s = sqlite3_malloc(sizeof(*s));
   if (!s) return SQLITE_NOMEM;
   memset(s, 0, sizeof(*s));
@@ -192,6 +212,11 @@ int cfr_store_local_open(sqlite3 *db, const char *schema, const char *name, int 
   s->schema = sqlite3_mprintf("%s", schema);
   s->name = sqlite3_mprintf("%s", name);
   if (!s->schema || !s->name) { local_close(&s->base); return SQLITE_NOMEM; }
+  int rc = create ? exec_shadow(s, "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_mappings\"(origin_ip TEXT "
+                                   "PRIMARY KEY, vendor TEXT NOT NULL, region TEXT NOT NULL, "
+                                   "modified_on TEXT NOT NULL) WITHOUT ROWID", NULL, err)
+                  : SQLITE_OK;
+  if (rc != SQLITE_OK) { local_close(&s->base); return rc; }
   *out = &s->base;
   return SQLITE_OK;
 }

@@ -6,9 +6,12 @@
 **
 ** Columns: vendor, region, upper_tier_colos (JSON array text), and hidden zone_id. Without a zone_id
 ** it lists the list compiled in from sql/supported_regions.json (what local tables validate
-** against); with one, the zone's own list from the API (v2), cached per connection.
+** against); with one, the zone's own list, read through an API store configured with the same
+** defaults as a table's (so cached per connection like a table's). Because a zone's list is read
+** with the user's credentials, the table is SQLITE_VTAB_DIRECTONLY: no view or trigger in a database
+** file can make it send a request.
 */
-#include "conn.h"
+#include "context.h"
 #include "store_api.h"
 
 #include <string.h>
@@ -17,13 +20,13 @@ enum { SR_VENDOR, SR_REGION, SR_COLOS, SR_ZONE_ID };
 
 typedef struct sr_table {
   sqlite3_vtab base;
-  cfr_conn *conn;
+  cfr_context *ctx;
 } sr_table;
 
 typedef struct sr_cursor {
   sqlite3_vtab_cursor base;
   const cfr_regions *regions;
-  char zone_id[33];
+  char zone_id[CFR_ZONE_ID_LEN + 1];
   int index;
 } sr_cursor;
 
@@ -34,7 +37,8 @@ static int sr_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
   sr_table *t = sqlite3_malloc(sizeof(*t));
   if (!t) return SQLITE_NOMEM;
   memset(t, 0, sizeof(*t));
-  t->conn = aux;
+  t->ctx = aux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *out = &t->base;
   return SQLITE_OK;
 }
@@ -72,22 +76,37 @@ static int sr_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
 
 static int sr_close(sqlite3_vtab_cursor *cur) { sqlite3_free(cur); return SQLITE_OK; }
 
+/* A zone's list through an API store with a table's defaults; the connection caches it. */
+static int zone_regions(sr_table *t, const char *zone, const cfr_regions **out, char **err) {
+  cfr_api_settings settings;
+  cfr_api_settings_init(&settings);
+  int rc = cfr_zone_id_parse(zone, settings.zone_id, err) == 0 ? SQLITE_OK : SQLITE_ERROR;
+  cfr_store *store = NULL;
+  if (rc == SQLITE_OK) rc = cfr_store_api_open(t->ctx, &settings, &store, err);
+  const char *zone_of_list;
+  if (rc == SQLITE_OK) rc = store->methods->regions(store, out, &zone_of_list, err);
+  if (store) store->methods->close(store);
+  cfr_api_settings_clear(&settings);
+  return rc;
+}
+
 static int sr_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr; (void)argc;
   sr_cursor *c = (sr_cursor *)base;
   sr_table *t = (sr_table *)base->pVtab;
   c->index = 0;
   c->zone_id[0] = 0;
+  c->regions = NULL;
   if (idxNum == 0) { c->regions = cfr_regions_builtin(); return SQLITE_OK; }
   const char *zone = (const char *)sqlite3_value_text(argv[0]);
   char *err = NULL;
-  if (zone) cfr_copy_field(c->zone_id, sizeof(c->zone_id), zone);
-  int rc = cfr_api_zone_regions(t->conn, zone ? zone : "", NULL, 2, &c->regions, &err);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(t->base.zErrMsg);
-    t->base.zErrMsg = sqlite3_mprintf("supported_regions: %s", err ? err : "request failed");
-    sqlite3_free(err);
+  int rc = zone_regions(t, zone ? zone : "", &c->regions, &err);
+  if (rc == SQLITE_OK) {
+    cfr_copy_field(c->zone_id, sizeof(c->zone_id), zone);
+    return SQLITE_OK;
   }
+  cfr_vtab_error(&t->base, rc, "supported_regions: %s", err ? err : "request failed");
+  sqlite3_free(err);
   return rc;
 }
 
@@ -116,10 +135,18 @@ static int sr_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
 }
 
 static sqlite3_module sr_module = {
-  0, 0, sr_connect, sr_best_index, sr_disconnect, 0, sr_open, sr_close, sr_filter, sr_next, sr_eof,
-  sr_column, sr_rowid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+  .xConnect = sr_connect,
+  .xBestIndex = sr_best_index,
+  .xDisconnect = sr_disconnect,
+  .xOpen = sr_open,
+  .xClose = sr_close,
+  .xFilter = sr_filter,
+  .xNext = sr_next,
+  .xEof = sr_eof,
+  .xColumn = sr_column,
+  .xRowid = sr_rowid,
 };
 
-int cfr_supported_regions_register(sqlite3 *db, cfr_conn *conn) {
-  return sqlite3_create_module(db, "supported_regions", &sr_module, conn);
+int cfr_supported_regions_register(sqlite3 *db, cfr_context *ctx) {
+  return sqlite3_create_module(db, "supported_regions", &sr_module, ctx);
 }

@@ -1,12 +1,11 @@
 /*
 ** table.h — the origin_cloud_regions virtual table object, shared by table.c (schema, planning,
-** reading) and table_write.c (xUpdate, transactions, COMMIT).
+** reading) and table_write.c (xUpdate and the transaction hooks).
 */
 #ifndef CFREGIONS_TABLE_H
 #define CFREGIONS_TABLE_H
 
-#include "args.h"
-#include "conn.h"
+#include "context.h"
 #include "view.h"
 
 /* A view shared by the cursors of one statement and, while a transaction is open, the table. */
@@ -15,33 +14,32 @@ typedef struct cfr_shared_view {
   int refs;
 } cfr_shared_view;
 
+/* Where the table is in SQLite's transaction protocol (checked by asserts). */
+typedef enum cfr_tx_state { CFR_TX_NONE, CFR_TX_OPEN, CFR_TX_SYNCED } cfr_tx_state;
+
 typedef struct cfr_table {
   sqlite3_vtab base;
   sqlite3 *db;
-  cfr_conn *conn;
+  cfr_context *ctx;
   char *schema;
   char *name;
-  cfr_table_args args;
+  int readonly;
   cfr_store *store;
   cfr_shared_view *current;  /* the view new cursors and writes use; NULL when none is live */
-  int in_transaction;        /* xBegin seen, no xCommit/xRollback yet: the table holds a ref */
-  double estimated_rows;     /* size of the last listing, for xBestIndex */
+  cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the table holds a ref */
+  double estimated_rows;     /* size of the store as last seen, for xBestIndex */
 } cfr_table;
 
 enum { COL_ORIGIN_IP, COL_VENDOR, COL_REGION, COL_MODIFIED_ON };
 
-/* The current view, created if needed; *out gets a new reference (release with cfr_table_release_view). */
+/* The current view, created if needed; *out gets a new reference. */
 int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out);
+/* Drops one reference; the last one frees the view (and makes it no longer current). */
 void cfr_table_release_view(cfr_table *tab, cfr_shared_view *shared);
-/* Makes the view hold every mapping of the store (one listing), keeping what it knows already. */
-int cfr_table_complete_view(cfr_table *tab, cfr_view *view);
-
-/* Gives the view the store's total number of mappings (and the start of a listing), or completes
-** it when the store cannot say more cheaply. */
-int cfr_table_count_view(cfr_table *tab, cfr_view *view);
-/* Finds one IP in the view, asking the store when the view does not know it; *row = -1 when the
-** view is complete and has no such row. */
-int cfr_table_lookup_ip(cfr_table *tab, cfr_view *view, const char *ip, int *row);
+/* Sets the table's error to "<name>: <err>" (err consumed; NULL means out of memory) and returns rc. */
+int cfr_table_error(cfr_table *tab, int rc, char *err);
+/* Remembers the store's size as the view now knows it, for xBestIndex. */
+void cfr_table_note_size(cfr_table *tab, const cfr_view *view);
 
 /* table_write.c */
 int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3_int64 *rowid);
@@ -52,8 +50,5 @@ int cfr_table_rollback(sqlite3_vtab *vtab);
 int cfr_table_savepoint(sqlite3_vtab *vtab, int level);
 int cfr_table_release(sqlite3_vtab *vtab, int level);
 int cfr_table_rollback_to(sqlite3_vtab *vtab, int level);
-
-/* Registers origin_cloud_regions on db; the module owns conn (freed when db closes). */
-int cfr_table_register(sqlite3 *db, cfr_conn *conn);
 
 #endif

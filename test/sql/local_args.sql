@@ -9,8 +9,10 @@ SELECT name FROM sqlite_schema WHERE sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY n
 
 .print "# unknown key"
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', colour='blue');
-.print "# keys are lowercase"
-CREATE VIRTUAL TABLE bad USING origin_cloud_regions(STORE='local');
+.print "# keys are matched without regard to case"
+CREATE VIRTUAL TABLE keycase USING origin_cloud_regions(STORE='local', ReadOnly=1);
+SELECT name FROM sqlite_schema WHERE name = 'keycase';
+DROP TABLE keycase;
 .print "# repeated key"
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', store='local');
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', readonly=1, readonly=0);
@@ -31,6 +33,12 @@ CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', timeout_ms=99);
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', timeout_ms='1s');
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', token_env='');
+.print "# token_env names a CLOUDFLARE_ variable: a database file cannot have another secret sent as a token"
+CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', token_env='AWS_SECRET_ACCESS_KEY');
+.print "# values that may be secrets are never repeated in errors"
+CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', token_env='s3cr3t-pasted-token');
+CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', base_url='ftp://user:s3cr3t@example.com');
+CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='s3cr3t-0123456789abcdef0123456789abcdef0123456789');
 
 .print "# a credential in the arguments is refused, saying why and what to do instead"
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(zone_id='023e105f4ecef8ad9ca31a8372d0c353', token='s3cr3t-token-value');
@@ -45,7 +53,7 @@ CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', Token='s3cr3t
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', zone_id='023e105f4ecef8ad9ca31a8372d0c353');
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', api='v1');
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', base_url='https://api.cloudflare.com/client/v4');
-CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', token_env='MY_TOKEN');
+CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', token_env='CLOUDFLARE_MY_TOKEN');
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', max_retries=3);
 CREATE VIRTUAL TABLE bad USING origin_cloud_regions(store='local', timeout_ms=5000);
 

@@ -1,0 +1,208 @@
+/*
+** context.c — per-connection state. See context.h.
+*/
+#include "context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct zone_regions {
+  char zone_id[33];
+  char *base_url;
+  int api_version;
+  cfr_regions *regions;
+} zone_regions;
+
+struct cfr_context {
+  char *token;           /* cfregions_set_token(); wiped when replaced */
+  char *email, *key;     /* cfregions_set_credentials() */
+  char **allowed_urls;   /* cfregions_allow_base_url() */
+  int nallowed, allowed_capacity;
+  cfr_unapplied *unapplied;
+  int nunapplied, unapplied_capacity;
+  zone_regions *zones;
+  int nzones, zones_capacity;
+};
+
+cfr_context *cfr_context_new(void) {
+  cfr_context *ctx = sqlite3_malloc(sizeof(*ctx));
+  if (ctx) memset(ctx, 0, sizeof(*ctx));
+  return ctx;
+}
+
+/* The entries' strings are owned here; the header shows them as const to everyone else. */
+static void free_unapplied_entry(cfr_unapplied *u) {
+  sqlite3_free((char *)u->schema_name);
+  sqlite3_free((char *)u->table_name);
+  sqlite3_free((char *)u->zone_id);
+}
+
+void cfr_context_free(void *p) {
+  cfr_context *ctx = p;
+  if (!ctx) return;
+  cfr_free_secret(ctx->token);
+  cfr_free_secret(ctx->email);
+  cfr_free_secret(ctx->key);
+  for (int i = 0; i < ctx->nallowed; i++) sqlite3_free(ctx->allowed_urls[i]);
+  sqlite3_free(ctx->allowed_urls);
+  for (int i = 0; i < ctx->nunapplied; i++) free_unapplied_entry(&ctx->unapplied[i]);
+  sqlite3_free(ctx->unapplied);
+  for (int i = 0; i < ctx->nzones; i++) {
+    sqlite3_free(ctx->zones[i].base_url);
+    cfr_regions_free(ctx->zones[i].regions);
+  }
+  sqlite3_free(ctx->zones);
+  sqlite3_free(ctx);
+}
+
+/* ---- credentials ---- */
+
+/* Copies text into *slot, wiping the old secret; NULL or "" leaves it cleared. */
+static int replace_secret(char **slot, const char *text) {
+  cfr_free_secret(*slot);
+  *slot = NULL;
+  if (!text || !*text) return SQLITE_OK;
+  *slot = sqlite3_mprintf("%s", text);
+  return *slot ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+int cfr_context_set_token(cfr_context *ctx, const char *token) {
+  return replace_secret(&ctx->token, token);
+}
+
+int cfr_context_set_email_key(cfr_context *ctx, const char *email, const char *key) {
+  int rc = replace_secret(&ctx->email, email);
+  if (rc == SQLITE_OK) rc = replace_secret(&ctx->key, key);
+  if (rc != SQLITE_OK) {
+    replace_secret(&ctx->email, NULL);
+    replace_secret(&ctx->key, NULL);
+  }
+  return rc;
+}
+
+int cfr_context_has_token(const cfr_context *ctx) { return ctx->token != NULL; }
+int cfr_context_has_email_key(const cfr_context *ctx) { return ctx->email && ctx->key; }
+
+static const char *env_value(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? v : NULL;
+}
+
+int cfr_context_credentials(const cfr_context *ctx, const char *token_env, cfr_credentials *out,
+                            char **err) {
+  memset(out, 0, sizeof(*out));
+  const char *name = token_env ? token_env : "CLOUDFLARE_API_TOKEN";
+  if (ctx->token) out->token = ctx->token;
+  else if (ctx->email && ctx->key) { out->email = ctx->email; out->key = ctx->key; }
+  else if ((out->token = env_value(name)) != NULL) {}
+  else if (!token_env && env_value("CLOUDFLARE_EMAIL") && env_value("CLOUDFLARE_API_KEY")) {
+    out->email = env_value("CLOUDFLARE_EMAIL");
+    out->key = env_value("CLOUDFLARE_API_KEY");
+  } else {
+    *err = sqlite3_mprintf("no API credentials: set %s (an API token with Zone Cache Rules "
+                           "permission)%s, or call cfregions_set_token(?) on this connection", name,
+                           token_env ? "" : ", or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY");
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* ---- allowed base URLs ---- */
+
+int cfr_context_allow_base_url(cfr_context *ctx, const char *url) {
+  if (cfr_context_base_url_allowed(ctx, url)) return SQLITE_OK;
+  char **grown = cfr_grow(ctx->allowed_urls, &ctx->allowed_capacity, ctx->nallowed + 1, sizeof(char *));
+  if (!grown) return SQLITE_NOMEM;
+  ctx->allowed_urls = grown;
+  if (!(grown[ctx->nallowed] = sqlite3_mprintf("%s", url))) return SQLITE_NOMEM;
+  ctx->nallowed++;
+  return SQLITE_OK;
+}
+
+int cfr_context_base_url_allowed(const cfr_context *ctx, const char *url) {
+  for (int i = 0; i < ctx->nallowed; i++)
+    if (strcmp(ctx->allowed_urls[i], url) == 0) return 1;
+  return 0;
+}
+
+/* ---- unapplied changes ---- */
+
+static int same_table(const cfr_unapplied *u, const char *schema_name, const char *table_name) {
+  return sqlite3_stricmp(u->table_name, table_name) == 0 && sqlite3_stricmp(u->schema_name, schema_name) == 0;
+}
+
+void cfr_context_clear_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name) {
+  int kept = 0;
+  for (int i = 0; i < ctx->nunapplied; i++) {
+    if (same_table(&ctx->unapplied[i], schema_name, table_name)) free_unapplied_entry(&ctx->unapplied[i]);
+    else ctx->unapplied[kept++] = ctx->unapplied[i];
+  }
+  ctx->nunapplied = kept;
+}
+
+static int append_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                            const char *zone_id, const cfr_change *change) {
+  cfr_unapplied *grown = cfr_grow(ctx->unapplied, &ctx->unapplied_capacity, ctx->nunapplied + 1,
+                                    sizeof(cfr_unapplied));
+  if (!grown) return SQLITE_NOMEM;
+  ctx->unapplied = grown;
+  cfr_unapplied *u = &grown[ctx->nunapplied];
+  u->schema_name = sqlite3_mprintf("%s", schema_name);
+  u->table_name = sqlite3_mprintf("%s", table_name);
+  u->zone_id = sqlite3_mprintf("%s", zone_id);
+  if (!u->schema_name || !u->table_name || !u->zone_id) {
+    free_unapplied_entry(u);
+    return SQLITE_NOMEM;
+  }
+  u->change = *change;
+  ctx->nunapplied++;
+  return SQLITE_OK;
+}
+
+int cfr_context_set_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                              const char *zone_id, const cfr_change *changes, int n) {
+  cfr_context_clear_unapplied(ctx, schema_name, table_name);
+  for (int i = 0; i < n; i++) {
+    if (changes[i].applied) continue;
+    int rc = append_unapplied(ctx, schema_name, table_name, zone_id, &changes[i]);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+int cfr_context_unapplied_count(const cfr_context *ctx) { return ctx->nunapplied; }
+
+const cfr_unapplied *cfr_context_unapplied(const cfr_context *ctx, int index) {
+  assert(index >= 0 && index < ctx->nunapplied);
+  return &ctx->unapplied[index];
+}
+
+/* ---- region lists per zone ---- */
+
+const cfr_regions *cfr_context_zone_regions(const cfr_context *ctx, const char *zone_id,
+                                            const char *base_url, int api_version) {
+  for (int i = 0; i < ctx->nzones; i++) {
+    const zone_regions *z = &ctx->zones[i];
+    if (strcmp(z->zone_id, zone_id) == 0 && strcmp(z->base_url, base_url) == 0 && z->api_version == api_version)
+      return z->regions;
+  }
+  return NULL;
+}
+
+int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const char *base_url,
+                                   int api_version, cfr_regions *regions) {
+  zone_regions *grown = cfr_grow(ctx->zones, &ctx->zones_capacity, ctx->nzones + 1, sizeof(zone_regions));
+  if (!grown) { cfr_regions_free(regions); return SQLITE_NOMEM; }
+  ctx->zones = grown;
+  zone_regions *z = &grown[ctx->nzones];
+  memset(z, 0, sizeof(*z));
+  if (cfr_copy_field(z->zone_id, sizeof(z->zone_id), zone_id) != 0 ||
+      !(z->base_url = sqlite3_mprintf("%s", base_url))) {
+    cfr_regions_free(regions);
+    return SQLITE_NOMEM;
+  }
+  z->api_version = api_version;
+  z->regions = regions;
+  ctx->nzones++;
+  return SQLITE_OK;
+}

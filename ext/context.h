@@ -1,0 +1,67 @@
+/*
+** context.h — what one database connection keeps between statements, shared by every table on it:
+** the credentials set with cfregions_set_token() (memory only), the base URLs the user allowed with
+** cfregions_allow_base_url(), the changes COMMITs could not apply, and the supported-region lists
+** fetched per zone. The state is private to context.c; other modules use these functions. The SQL
+** faces of this state are in context_sql.c.
+*/
+#ifndef CFREGIONS_CONTEXT_H
+#define CFREGIONS_CONTEXT_H
+
+#include "store.h"
+
+cfr_context *cfr_context_new(void);
+void cfr_context_free(void *ctx);
+
+/* ---- credentials ---- */
+
+/* Replaces the connection's token, or its email + global API key (NULL or "" clears). The old
+** values are wiped. SQLITE_OK or SQLITE_NOMEM. */
+int cfr_context_set_token(cfr_context *ctx, const char *token);
+int cfr_context_set_email_key(cfr_context *ctx, const char *email, const char *key);
+int cfr_context_has_token(const cfr_context *ctx);
+int cfr_context_has_email_key(const cfr_context *ctx);
+
+/* The credentials in force for a table, borrowed (valid until the next call that changes them):
+** the connection's token; else its email + key; else the variable named token_env (default
+** CLOUDFLARE_API_TOKEN); else, when token_env is not given, CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY.
+** Exactly one of token or (email, key) is set on success; SQLITE_ERROR with *err when none is. */
+typedef struct cfr_credentials {
+  const char *token;
+  const char *email, *key;
+} cfr_credentials;
+int cfr_context_credentials(const cfr_context *ctx, const char *token_env, cfr_credentials *out,
+                            char **err);
+
+/* ---- base URLs the user allowed on this connection ---- */
+
+/* url must already be normalized by the caller (see store_api.c). */
+int cfr_context_allow_base_url(cfr_context *ctx, const char *url);
+int cfr_context_base_url_allowed(const cfr_context *ctx, const char *url);
+
+/* ---- changes a COMMIT could not apply ---- */
+
+typedef struct cfr_unapplied {
+  const char *schema_name; /* the database holding the table: "main", or an attached one */
+  const char *table_name;
+  const char *zone_id;     /* "" for a local table */
+  cfr_change change;       /* kind, mapping, error */
+} cfr_unapplied;
+
+/* Replaces the table's list with the changes whose applied flag is 0. */
+int cfr_context_set_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                              const char *zone_id, const cfr_change *changes, int n);
+void cfr_context_clear_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name);
+int cfr_context_unapplied_count(const cfr_context *ctx);
+const cfr_unapplied *cfr_context_unapplied(const cfr_context *ctx, int index);
+
+/* ---- supported-region lists per zone ---- */
+
+/* The list cached for (zone, base_url, api_version); NULL when not fetched yet. */
+const cfr_regions *cfr_context_zone_regions(const cfr_context *ctx, const char *zone_id,
+                                            const char *base_url, int api_version);
+/* Takes ownership of regions (freed here even on failure). */
+int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const char *base_url,
+                                   int api_version, cfr_regions *regions);
+
+#endif

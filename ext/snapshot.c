@@ -1,0 +1,100 @@
+/*
+** snapshot.c — filling a view from its store. See snapshot.h.
+**
+** The costs that decide: a listing costs one request on v1, one per 100 mappings on v2, one cheap
+** scan locally; a lookup costs one request (a GET) or one index probe. Reads compare the two by the
+** store's estimates. Writes to IPs the view does not know first learn the store's count (cheap:
+** page 1 of a v2 listing carries total_count), then look up each IP, and after
+** WRITE_LOOKUPS_BEFORE_LISTING lookups list the store once: a few single-row writes into a large
+** zone cost a GET each, while a bulk write soon switches to the one listing it needs anyway.
+*/
+#include "snapshot.h"
+
+#include <string.h>
+
+#define WRITE_LOOKUPS_BEFORE_LISTING 2
+
+int cfr_snapshot_complete(cfr_store *store, cfr_view *view, char **err) {
+  if (cfr_view_is_complete(view)) return SQLITE_OK;
+  cfr_mapping_list list = {0};
+  int rc = store->methods->list(store, &list, err);
+  if (rc == SQLITE_OK) rc = cfr_view_load(view, &list, 1);
+  cfr_mapping_list_clear(&list);
+  return rc;
+}
+
+int cfr_snapshot_count(cfr_store *store, cfr_view *view, char **err) {
+  if (cfr_view_has_store_total(view)) return SQLITE_OK;
+  if (!store->methods->count) return cfr_snapshot_complete(store, view, err);
+  cfr_mapping_list list = {0};
+  int total = 0, complete = 0;
+  int rc = store->methods->count(store, &list, &total, &complete, err);
+  if (rc == SQLITE_OK) rc = cfr_view_load(view, &list, complete);
+  if (rc == SQLITE_OK) cfr_view_set_store_total(view, total);
+  cfr_mapping_list_clear(&list);
+  return rc;
+}
+
+/* One IP the view may not know: asks the store; *row = -1 when the view is complete and has none. */
+static int lookup(cfr_store *store, cfr_view *view, const char *ip, int *row, char **err) {
+  *row = cfr_view_find(view, ip);
+  if (*row >= 0 || cfr_view_is_complete(view)) return SQLITE_OK;
+  cfr_mapping m;
+  int found = 0;
+  int rc = store->methods->get(store, ip, &m, &found, err);
+  if (rc != SQLITE_OK) return rc;
+  *row = cfr_view_add_known(view, ip, found ? &m : NULL);
+  return *row < 0 ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* Looks up, all at once, the IPs that the view does not know yet, when the store can overlap
+** lookups (the API store sends them as concurrent GETs). */
+static int prefetch(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n, char **err) {
+  if (!store->methods->get_many || cfr_view_is_complete(view)) return SQLITE_OK;
+  char (*unknown)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)n * CFR_IP_TEXT_MAX);
+  cfr_mapping *maps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_mapping));
+  int *found = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+  int rc = unknown && maps && found ? SQLITE_OK : SQLITE_NOMEM;
+  int k = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    if (cfr_view_find(view, ips[i]) < 0) memcpy(unknown[k++], ips[i], CFR_IP_TEXT_MAX);
+  if (rc == SQLITE_OK && k > 1) {
+    rc = store->methods->get_many(store, (const char (*)[CFR_IP_TEXT_MAX])unknown, k, maps, found, err);
+    for (int i = 0; rc == SQLITE_OK && i < k; i++)
+      if (cfr_view_add_known(view, unknown[i], found[i] ? &maps[i] : NULL) < 0) rc = SQLITE_NOMEM;
+  }
+  sqlite3_free(unknown);
+  sqlite3_free(maps);
+  sqlite3_free(found);
+  return rc;
+}
+
+int cfr_snapshot_rows_of(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
+                         double estimated_rows, int *rows, int *nrows, char **err) {
+  double list_cost, get_cost;
+  store->methods->costs(store, estimated_rows, &list_cost, &get_cost);
+  int rc = SQLITE_OK;
+  *nrows = 0;
+  /* Many lookups cost more than one listing: then list once. */
+  if (n > 1 && n * get_cost > list_cost) rc = cfr_snapshot_complete(store, view, err);
+  if (rc == SQLITE_OK && n > 1) rc = prefetch(store, view, ips, n, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    int row;
+    rc = lookup(store, view, ips[i], &row, err);
+    if (rc == SQLITE_OK && row >= 0 && cfr_view_row(view, row)->cur.present) rows[(*nrows)++] = row;
+  }
+  return rc;
+}
+
+int cfr_snapshot_row_for_write(cfr_store *store, cfr_view *view, const char *ip, int *row, char **err) {
+  *row = cfr_view_find(view, ip);
+  if (*row >= 0 || cfr_view_is_complete(view)) return SQLITE_OK;
+  int rc = cfr_snapshot_count(store, view, err);
+  if (rc != SQLITE_OK) return rc;
+  *row = cfr_view_find(view, ip);
+  if (*row >= 0 || cfr_view_is_complete(view)) return SQLITE_OK;
+  if (cfr_view_note_write_lookup(view) <= WRITE_LOOKUPS_BEFORE_LISTING) return lookup(store, view, ip, row, err);
+  rc = cfr_snapshot_complete(store, view, err);
+  if (rc == SQLITE_OK) *row = cfr_view_find(view, ip);
+  return rc;
+}
