@@ -6,309 +6,25 @@
 PYTHON is a python3 whose sqlite3 module can load extensions (`sh test/find-python.sh`). Standard
 library only. Each test class starts its own fake (test/fake_cloudflare.py, loopback only) and stops
 it by PID; every test starts from an empty fake (POST /__fake/reset) and checks the fake's state and
-its request log (SPEC.md section 6). Cases whose behaviour both API generations share run for v1 and
-for v2 (SharedCases); security and supported_regions run once (MiscTests).
+its request log (test/support/: how tests drive the fake). Cases whose behaviour both API
+generations share run for v1 and for v2 (SharedCases); security and supported_regions run once
+(MiscTests).
 """
 
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
-import unittest
 
-import testlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-FAKE = os.path.join(HERE, "fake_cloudflare.py")
-BUILTIN_REGIONS = os.path.join(ROOT, "sql", "supported_regions.json")
-SO_PATH = os.path.join(ROOT, "build", "cfregions.so")  # replaced by argv[1]
-
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-OTHER_ZONE = "0123456789abcdef0123456789abcdef"
-TOKEN = "test-token"
-# Also accepted by the fake; long and distinctive so a leak is found by a byte search.
-TOKEN2 = "cfrTok2-4f1c9a7e8b3d2c6a-SECRET-d9e8f7a6b5c4"
-EMAIL = "ops@example.com"
-API_KEY = "cfrKey-0a1b2c3d4e5f-GLOBALKEY-6a7b8c9d0e1f"
-SECRETS = (TOKEN, TOKEN2, API_KEY)
-
-# The zone's list (what the fake serves) differs from the built-in one on purpose: aws us-west-1 is
-# built in but not supported by the zone; aws us-test-1 is supported by the zone only.
-ZONE_ONLY_REGION = ("aws", "us-test-1")
-BUILTIN_ONLY_REGION = ("aws", "us-west-1")
-
-BULK_SQL = ("INSERT OR REPLACE INTO t(origin_ip, vendor, region) "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
-            "FROM json_each(?)")
-DELETE_SQL = "DELETE FROM t WHERE origin_ip IN (SELECT value FROM json_each(?))"
-
-
-def ip_of(i):
-    """The i-th test address: IPv4 for even i, IPv6 for odd i (canonical forms)."""
-    if i % 2 == 0:
-        j = i // 2
-        return "10.%d.%d.%d" % ((j >> 16) & 255, (j >> 8) & 255, j & 255)
-    return "2001:db8::%x" % (i // 2 + 1)
-
-
-def rows(n, start=0, vendor="aws", region="us-east-1"):
-    return [(ip_of(i), vendor, region) for i in range(start, start + n)]
-
-
-def as_json(rows_):
-    return json.dumps([list(r) for r in rows_])
-
-
-def zone_regions_doc():
-    with open(BUILTIN_REGIONS, encoding="utf-8") as f:
-        doc = json.load(f)
-    aws = [r for r in doc["vendors"]["aws"] if r["name"] != BUILTIN_ONLY_REGION[1]]
-    aws.append({"name": ZONE_ONLY_REGION[1], "upper_tier_colos": ["IAD"]})
-    doc["vendors"]["aws"] = aws
-    return doc
-
-
-class Fake:
-    """The fake API in a child process, driven through its control paths."""
-
-    def __init__(self, latency_ms=0):
-        self.dir = tempfile.mkdtemp(prefix="cfr-fake-")
-        self.regions = zone_regions_doc()
-        regions_file = os.path.join(self.dir, "regions.json")
-        with open(regions_file, "w", encoding="utf-8") as f:
-            json.dump(self.regions, f)
-        port_file = os.path.join(self.dir, "port")
-        self.stderr = open(os.path.join(self.dir, "stderr"), "w+b")
-        self.proc = subprocess.Popen(
-            [sys.executable, FAKE, "--port", "0", "--port-file", port_file, "--token", TOKEN,
-             "--token", TOKEN2, "--email", EMAIL, "--key", API_KEY, "--regions", regions_file,
-             "--latency-ms", str(latency_ms)],
-            stdout=subprocess.DEVNULL, stderr=self.stderr, preexec_fn=testlib.die_with_parent)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fake did not start")
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port = int(f.read().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.api_url = self.url + "/client/v4"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        self.stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def call(self, method, path, doc=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            body = None if doc is None else json.dumps(doc).encode()
-            conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read()
-        finally:
-            conn.close()
-        if resp.status != 200:
-            raise AssertionError("fake %s %s: HTTP %d %s" % (method, path, resp.status, data[:200]))
-        return json.loads(data)
-
-    def reset(self):
-        self.call("POST", "/__fake/reset")
-
-    def seed(self, rows_, zone=ZONE):
-        self.call("PUT", "/__fake/zones/%s/mappings" % zone,
-                  [{"origin_ip": ip, "vendor": v, "region": r} for ip, v, r in rows_])
-
-    def state(self, zone=ZONE):
-        return [(m["origin_ip"], m["vendor"], m["region"])
-                for m in self.call("GET", "/__fake/zones/%s/mappings" % zone)]
-
-    def faults(self, rules=(), reject_items=None, latency_ms=None):
-        doc = {"rules": list(rules), "reject_items": reject_items or {}}
-        if latency_ms is not None:
-            doc["latency_ms"] = latency_ms
-        self.call("POST", "/__fake/faults", doc)
-
-    def clear_faults(self):
-        self.call("DELETE", "/__fake/faults")
-
-    def log(self):
-        return self.call("GET", "/__fake/requests")
-
-    def clear_log(self):
-        self.call("DELETE", "/__fake/requests")
-
-
-class Recorder:
-    """A loopback proxy (in a thread) in front of the fake that records each request's headers,
-    body and client connection, which the fake's log does not keep."""
-
-    def __init__(self, target_port):
-        self.records = []
-        records = self.records
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *args):
-                pass
-
-            def forward(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                records.append({"method": self.command, "path": self.path, "body": body,
-                                "headers": {k.lower(): v for k, v in self.headers.items()},
-                                "connection": self.client_address})
-                out = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
-                try:
-                    headers = {k: v for k, v in self.headers.items()
-                               if k.lower() not in ("host", "connection", "content-length")}
-                    out.request(self.command, self.path, body=body if self.command != "GET" else None,
-                                headers=headers)
-                    resp = out.getresponse()
-                    data = resp.read()
-                finally:
-                    out.close()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("content-length", "connection", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = "http://127.0.0.1:%d/client/v4" % self.server.server_address[1]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def sort_rows(rows_):
-    import ipaddress
-    return sorted(rows_, key=lambda r: (ipaddress.ip_address(r[0]).version, int(ipaddress.ip_address(r[0]))))
-
-
-class FakeTestCase(unittest.TestCase):
-    """Starts one fake per class; a fresh fake state, connection and table `t` per test."""
-
-    api = "v2"
-
-    @classmethod
-    def setUpClass(cls):
-        saved = {k: v for k, v in os.environ.items() if k.startswith("CLOUDFLARE_")}
-        for k in saved:
-            del os.environ[k]
-
-        def restore():
-            for k in [k for k in os.environ if k.startswith("CLOUDFLARE_")]:
-                del os.environ[k]
-            os.environ.update(saved)
-        cls.addClassCleanup(restore)
-        os.environ["CLOUDFLARE_API_TOKEN"] = TOKEN
-        cls.fake = Fake()
-        cls.addClassCleanup(cls.fake.stop)
-        # Everything, including tables created without base_url, talks to the fake only.
-        os.environ["CLOUDFLARE_BASE_URL"] = cls.fake.api_url
-
-    def setUp(self):
-        self.fake.reset()
-        self.db = self.connect()
-        self.create(self.db, "t")
-        self.fake.clear_log()
-
-    # ---- helpers
-    @property
-    def collection(self):
-        return "/zones/%s/%s" % (ZONE, "cache/origin_cloud_regions" if self.api == "v1" else "origin/cloud_regions")
-
-    @property
-    def upsert_method(self):
-        return "PATCH" if self.api == "v1" else "PUT"
-
-    def setenv(self, name, value):
-        old = os.environ.get(name)
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-        def restore():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-        self.addCleanup(restore)
-
-    def connect(self, path=":memory:"):
-        db = sqlite3.connect(path, isolation_level=None)
-        db.enable_load_extension(True)
-        db.load_extension(SO_PATH)
-        db.enable_load_extension(False)
-        self.addCleanup(db.close)
-        return db
-
-    def create(self, db, name, zone=ZONE, **args):
-        args.setdefault("api", self.api)
-        args.setdefault("base_url", self.fake.api_url)
-        text = ", ".join(["zone_id='%s'" % zone] + ["%s='%s'" % kv for kv in args.items()])
-        db.execute("CREATE VIRTUAL TABLE %s USING origin_cloud_regions(%s)" % (name, text))
-
-    def select(self, sql="SELECT origin_ip, vendor, region FROM t", params=()):
-        return self.db.execute(sql, params).fetchall()
-
-    def writes(self, log=None):
-        return [e for e in (self.fake.log() if log is None else log) if e["method"] != "GET"]
-
-    def reads(self, log=None):
-        return [e for e in (self.fake.log() if log is None else log) if e["method"] == "GET"]
-
-    def assertNoWrites(self, msg=None):
-        self.assertEqual(self.writes(), [], msg)
-
-    def assertState(self, expected, zone=ZONE):
-        self.assertEqual(self.fake.state(zone), sort_rows(expected))
-
-    def unapplied(self, db=None):
-        return (db or self.db).execute(
-            "SELECT table_name, operation, origin_ip, vendor, region, error FROM cfregions_unapplied "
-            "ORDER BY operation, origin_ip").fetchall()
-
-    def assertNoSecret(self, text):
-        for secret in SECRETS:
-            self.assertNotIn(secret, text)
-
-    def bulk(self, rows_, db=None, table="t"):
-        (db or self.db).execute(BULK_SQL.replace("INTO t(", "INTO %s(" % table), (as_json(rows_),))
+from support.cases import FakeTestCase, main, so_path
+from support.fake import (API_KEY, BUILTIN_ONLY_REGION, EMAIL, OTHER_ZONE, SECRETS, TOKEN, TOKEN2, ZONE,
+                          ZONE_ONLY_REGION, Recorder)
+from support.mappings import BULK_SQL, DELETE_SQL, as_json, ip_of, rows, sort_rows
 
 
 class SharedCases:
@@ -550,18 +266,6 @@ class SharedCases:
         self.assertState([])
 
     # ---- validation: SQLITE_CONSTRAINT before anything is sent
-
-    def assertRefused(self, sql, params=(), words=(), db=None, error=sqlite3.IntegrityError):
-        self.fake.clear_log()
-        before = self.fake.state()
-        with self.assertRaises(error) as cm:
-            (db or self.db).execute(sql, params)
-        msg = str(cm.exception)
-        for w in words:
-            self.assertIn(w, msg)
-        self.assertNoWrites()
-        self.assertEqual(self.fake.state(), before)
-        return msg
 
     def test_validation_errors(self):
         self.fake.seed([("10.0.0.1", "aws", "us-east-1")])
@@ -1278,7 +982,7 @@ class MiscTests(FakeTestCase):
     def test_debug_log_never_shows_credentials(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
         env.update(CLOUDFLARE_API_TOKEN=TOKEN2, CLOUDFLARE_LOG="debug", CLOUDFLARE_BASE_URL=self.fake.api_url)
-        proc = subprocess.run([sys.executable, "-c", CHILD, SO_PATH, self.fake.api_url, ZONE, TOKEN],
+        proc = subprocess.run([sys.executable, "-c", CHILD, so_path(), self.fake.api_url, ZONE, TOKEN],
                               env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         log = self.fake.log()
@@ -1355,10 +1059,6 @@ class MiscTests(FakeTestCase):
         with self.assertRaises(sqlite3.Error):
             self.db.execute("SELECT * FROM supported_regions WHERE zone_id = 'nope'").fetchall()
         self.assertEqual(self.fake.log(), [])
-
-
-def main():
-    testlib.run_unittests(globals(), SO_PATH)
 
 
 if __name__ == "__main__":
