@@ -77,7 +77,8 @@ class FakeTestCase(unittest.TestCase):
     # ---- the API's paths for this class's generation
     @property
     def collection(self):
-        return "/zones/%s/%s" % (ZONE, "cache/origin_cloud_regions" if self.api == "v1" else "origin/cloud_regions")
+        path = "cache/origin_cloud_regions" if self.api == "v1" else "origin/cloud_regions"
+        return "/zones/%s/%s" % (ZONE, path)
 
     @property
     def upsert_method(self):
@@ -124,8 +125,8 @@ class FakeTestCase(unittest.TestCase):
 
     def unapplied(self, db=None):
         return (db or self.db).execute(
-            "SELECT table_name, operation, origin_ip, vendor, region, error FROM cfregions_unapplied "
-            "ORDER BY operation, origin_ip").fetchall()
+            "SELECT table_name, operation, origin_ip, vendor, region, error "
+            "FROM cfregions_unapplied ORDER BY operation, origin_ip").fetchall()
 
     # ---- what the fake saw, and what it holds
     def writes(self, log=None):

@@ -9,25 +9,28 @@ written.
 
 A test then talks to the fake's control paths (no credentials needed), one method each:
 
-    reset()                   POST   /__fake/reset             every zone empty, no faults, empty log
-    seed(rows, zone)          PUT    /__fake/zones/Z/mappings  the zone holds exactly these mappings
-    state(zone)               GET    /__fake/zones/Z/mappings  (origin_ip, vendor, region) tuples,
-                                                               canonical, in address order
+    reset()           POST   /__fake/reset             every zone empty, no faults, empty log
+    seed(rows, zone)  PUT    /__fake/zones/Z/mappings  the zone holds exactly these mappings
+    state(zone)       GET    /__fake/zones/Z/mappings  its (origin_ip, vendor, region) tuples,
+                                                       canonical, in address order
     faults(rules, reject_items, latency_ms)
-                              POST   /__fake/faults            replaces the faults (see below)
-    clear_faults()            DELETE /__fake/faults
-    log()                     GET    /__fake/requests          the API requests since the last clear
-    clear_log()               DELETE /__fake/requests
+                      POST   /__fake/faults            replaces the faults (see below)
+    clear_faults()    DELETE /__fake/faults
+    log()             GET    /__fake/requests          the API requests since the last clear
+    clear_log()       DELETE /__fake/requests
 
-A fault rule is a dict: it matches requests by "method" and "path_contains" (both optional), lets the
-first "after" of them through, then applies to the next "count" (every one if count is absent) with
-its "mode": "status" (the default: answer "status", 500 if absent, with an error that fits it or
-"code" and "message", and with "retry_after", "retry_after_ms" or other "headers" if given), "drop"
-(close the connection without an answer), "drop_after_apply" (apply the request, then close the
-connection), "malformed" (a 200 whose JSON is cut short) or "wrong_shape" (a 200 whose result is not
-what the operation returns). reject_items maps IPs to the error text with which any batch refuses
-them: the batch applies the other items and lists these among its failed ones. latency_ms delays
-every API request by that much (until the faults are cleared or set again).
+(zone defaults to ZONE.)
+
+A fault rule is a dict: it matches requests by "method" and "path_contains" (both optional), lets
+the first "after" of them through, then applies to the next "count" (every one if count is absent;
+only to every "every"-th if given) with its "mode": "status" (the default: answer "status", 500 if
+absent, with an error that fits it or "code" and "message", and with "retry_after", "retry_after_ms"
+or other "headers" if given), "drop" (close the connection without an answer), "drop_after_apply"
+(apply the request, then close the connection), "malformed" (a 200 whose JSON is cut short) or
+"wrong_shape" (a 200 whose result is not what the operation returns). reject_items maps IPs to the
+error text with which any batch refuses them: the batch applies the other items and lists these
+among its failed ones. latency_ms delays every API request by that much (until the faults are
+cleared or set again).
 
 Each log() entry is a dict with "method", "path", "query", "status" (0 when the connection was
 dropped), "items" (entries in a batch body, 1 for any other write, 0 for a read), "body_bytes" and
@@ -199,8 +202,8 @@ class Recorder:
                 try:
                     headers = {k: v for k, v in self.headers.items()
                                if k.lower() not in ("host", "connection", "content-length")}
-                    out.request(self.command, self.path, body=body if self.command != "GET" else None,
-                                headers=headers)
+                    out.request(self.command, self.path,
+                                body=body if self.command != "GET" else None, headers=headers)
                     resp = out.getresponse()
                     data = resp.read()
                 finally:

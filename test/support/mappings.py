@@ -10,7 +10,8 @@ import json
 
 # One statement for any number of rows: the rows come as one JSON array bound to `?`.
 BULK_SQL = ("INSERT OR REPLACE INTO t(origin_ip, vendor, region) "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+            "json_extract(value, '$[2]') "
             "FROM json_each(?)")
 DELETE_SQL = "DELETE FROM t WHERE origin_ip IN (SELECT value FROM json_each(?))"
 
@@ -24,7 +25,7 @@ def ip_of(i):
 
 
 def rows(n, start=0, vendor="aws", region="us-east-1"):
-    """n mappings (origin_ip, vendor, region) of the addresses ip_of(start) … ip_of(start + n - 1)."""
+    """n mappings (origin_ip, vendor, region), of ip_of(start) … ip_of(start + n - 1)."""
     return [(ip_of(i), vendor, region) for i in range(start, start + n)]
 
 
@@ -35,4 +36,7 @@ def as_json(rows_):
 
 def sort_rows(rows_):
     """rows in address order (IPv4 before IPv6, then numerically), as a full scan returns them."""
-    return sorted(rows_, key=lambda r: (ipaddress.ip_address(r[0]).version, int(ipaddress.ip_address(r[0]))))
+    def key(row):
+        addr = ipaddress.ip_address(row[0])
+        return addr.version, int(addr)
+    return sorted(rows_, key=key)
