@@ -3,9 +3,10 @@
 
     PYTHON test/test_api_edge_cases.py build/cfregions.so [unittest options]
 
-Drives the fake through test/support/ (one fake per class, a fresh zone and table `t` per test). Covers statements that interleave on one connection: a SELECT left unfinished (as Python's
-sqlite3 does with a cursor not read to the end) while other statements write, commit or roll back;
-and answers the fake never gives, from a tiny loopback server (OddServer).
+Drives the fake through test/support/ (one fake per class, a fresh zone and table `t` per test).
+Covers statements that interleave on one connection: a SELECT left unfinished (as Python's sqlite3
+does with a cursor not read to the end) while other statements write, commit or roll back; and
+answers the fake never gives, from a tiny loopback server (OddServer).
 """
 
 import json
