@@ -26,22 +26,13 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The fake API is driven as the tests drive it (test/support/).
 sys.path.insert(0, os.path.join(ROOT, "test"))
-from test_api_store import Fake  # noqa: E402  (the tests' driver of the fake API, in test/)
-ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
-TOKEN = "test-token"
+from support.fake import TOKEN, ZONE, Fake  # noqa: E402
+from support.mappings import BULK_SQL, as_json, rows  # noqa: E402
+
 ROWS = 3500
-BULK_SQL = ("INSERT OR REPLACE INTO t(origin_ip, vendor, region) "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
-            "FROM json_each(?)")
-
-
-def ip_of(i):
-    return "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255) if i % 2 == 0 \
-        else "2001:db8::%x" % (i // 2 + 1)
-
-
-DATA = [(ip_of(i), "aws", "us-east-1") for i in range(ROWS)]
+DATA = rows(ROWS)  # IPv4 and IPv6 addresses in turn, all aws us-east-1
 
 
 def counts(log):
@@ -125,7 +116,7 @@ def main():
             fake.reset()
             return connect(so, fake)
         secs, writes, reads, statuses, runs = median_run(
-            reps, fresh, fake, lambda db: db.execute(BULK_SQL, (json.dumps([list(r) for r in DATA]),)))
+            reps, fresh, fake, lambda db: db.execute(BULK_SQL, (as_json(DATA),)))
         ok_state = len(fake.state()) == ROWS
         print("\n1. bulk upsert of %d new rows (v2)" % ROWS)
         print("   extension  INSERT OR REPLACE … SELECT FROM json_each(?):  %s write requests + %s reads "

@@ -6,7 +6,8 @@
 # PYTHON is a python3 whose sqlite3 module can load extensions (`sh test/find-python.sh` prints
 # one; `make test-python` passes it). Every test/test_*.py runs as `PYTHON FILE SO`, except
 # test/test_fake_cloudflare.py, which tests the fake API itself and runs on its own
-# (`make test-fake`). A new test_*.py file is picked up without changing this script.
+# (`make test-fake`). A new test_*.py file is picked up without changing this script; what the files
+# share (the fake's driver, FakeTestCase, the command line) is in test/support/, which is not run.
 #
 # Prints one line per file (with its full output when it fails) and, last, "N passed, M failed"
 # counting test cases (a file that stops before unittest reports counts as one failure).
@@ -54,7 +55,8 @@ for file in test/test_*.py; do
   passed=$((passed + ran - bad))
   failed=$((failed + bad))
   if [ $status -eq 0 ]; then
-    echo "ok   $name ($ran tests)"
+    [ "$ran" -eq 1 ] && unit=test || unit=tests
+    echo "ok   $name ($ran $unit)"
   else
     echo "FAIL $name (exit status $status)"
     sed -e 's/^/    /' "$out"

@@ -3,25 +3,22 @@
 
     PYTHON test/test_api_edge_cases.py build/cfregions.so [unittest options]
 
-Reuses test_api_store.py's fake and helpers (one fake per class, a fresh zone and table `t` per
-test). Covers statements that interleave on one connection: a SELECT left unfinished (as Python's
-sqlite3 does with a cursor not read to the end) while other statements write, commit or roll back;
-and answers the fake never gives, from a tiny loopback server (OddServer).
+Drives the fake through test/support/ (one fake per class, a fresh zone and table `t` per test).
+Covers statements that interleave on one connection: a SELECT left unfinished (as Python's sqlite3
+does with a cursor not read to the end) while other statements write, commit or roll back; and
+answers the fake never gives, from a tiny loopback server (OddServer).
 """
 
 import json
 import os
 import sqlite3
-import sys
 import threading
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import testlib
-import test_api_store as base
-from test_api_store import FakeTestCase, ZONE, TOKEN, rows, sort_rows
+from support.cases import FakeTestCase, main, so_path
+from support.fake import TOKEN, ZONE
+from support.mappings import rows, sort_rows
 
 
 class OpenCursorCases:
@@ -159,7 +156,7 @@ class OddAnswerTests(unittest.TestCase):
         db = sqlite3.connect(":memory:", isolation_level=None)
         self.addCleanup(db.close)
         db.enable_load_extension(True)
-        db.load_extension(base.SO_PATH)
+        db.load_extension(so_path())
         db.execute("CREATE VIRTUAL TABLE t USING origin_cloud_regions(zone_id='%s', api='%s', base_url='%s', "
                    "max_retries=0)" % (ZONE, api, server.url))
         return db
@@ -178,11 +175,6 @@ class OddAnswerTests(unittest.TestCase):
                     db.execute("SELECT * FROM t WHERE origin_ip = '10.0.0.1'").fetchall()
                 self.assertIn("10.0.0.2", str(cm.exception))
                 self.assertEqual(len(server.paths), 1)
-
-
-def main():
-    # The helpers load the extension from test_api_store's SO_PATH.
-    testlib.run_unittests(vars(base), base.SO_PATH)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
-import testlib
-from test_api_store import Fake, ZONE, TOKEN, ROOT
-
-SO_PATH = os.path.join(ROOT, "build", "cfregions.so")  # replaced by argv[1]
+from support.cases import main, so_path
+from support.fake import TOKEN, ZONE, Fake
 
 
 def script_sql(api_url, rows):
@@ -23,7 +21,7 @@ def script_sql(api_url, rows):
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)\n"
             "INSERT INTO live(origin_ip, vendor, region)\n"
             "  SELECT printf('10.0.%%d.%%d', i / 256, i %% 256), 'aws', 'us-east-1' FROM n;\n"
-            "SELECT count(*) FROM live;\n") % (SO_PATH, ZONE, api_url, rows)
+            "SELECT count(*) FROM live;\n") % (so_path(), ZONE, api_url, rows)
 
 
 @unittest.skipUnless(shutil.which("script") and shutil.which("sqlite3"), "needs util-linux script and sqlite3")
@@ -76,10 +74,6 @@ class ProgressTests(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="cfr-progress-")
         self.addCleanup(shutil.rmtree, d, True)
         return d
-
-
-def main():
-    testlib.run_unittests(globals(), SO_PATH)
 
 
 if __name__ == "__main__":

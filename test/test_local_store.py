@@ -19,10 +19,7 @@ import sqlite3
 import tempfile
 import unittest
 
-import testlib
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SO_PATH = os.path.join(os.path.dirname(HERE), "build", "cfregions.so")  # replaced by argv[1]
+from support.cases import main, so_path
 
 SQLITE_CONSTRAINT = 19
 # Long and distinctive, so that a byte search of the database file cannot miss it.
@@ -70,7 +67,7 @@ class LocalStoreTestCase(unittest.TestCase):
         kwargs.setdefault("isolation_level", None)
         conn = sqlite3.connect(self.path, **kwargs)
         conn.enable_load_extension(True)
-        conn.load_extension(SO_PATH)
+        conn.load_extension(so_path())
         conn.enable_load_extension(False)
         self.connections.append(conn)
         return conn
@@ -292,10 +289,6 @@ class Secrets(LocalStoreTestCase):
         db.close()
         self.connections.remove(db)
         self.assertNotIn(TOKEN.encode(), self.database_bytes())
-
-
-def main():
-    testlib.run_unittests(globals(), SO_PATH)
 
 
 if __name__ == "__main__":

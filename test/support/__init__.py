@@ -1,0 +1,18 @@
+"""What the Python tests of the extension, and the API benchmark, share (standard library only).
+
+    support.fake      the fake Cloudflare API (test/fake_cloudflare.py) in a child process, driven
+                      through its control paths (Fake); a recording proxy in front of it (Recorder);
+                      the zone, credentials and region lists the fake is started with
+    support.mappings  numbered test mappings (ip_of, rows), their JSON form and address order, and
+                      the bulk statements that write them (BULK_SQL, DELETE_SQL)
+    support.cases     the command line of every test file (main, so_path) and FakeTestCase, the base
+                      of the API store's tests: one fake per class, an empty zone and a fresh table
+                      `t` per test, assertions on the fake's state and request log
+
+A test file imports what it needs (`from support.cases import FakeTestCase, main`) and ends with
+`if __name__ == "__main__": main()`, so that it runs alone as
+
+    PYTHON test/test_x.py path/to/cfregions.so [unittest options]
+
+test/run-python.sh runs every test/test_*.py that way; this package is not a test file.
+"""
