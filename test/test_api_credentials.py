@@ -91,8 +91,8 @@ class CredentialTests(FakeTestCase):
 
     def test_token_env(self):
         self.setenv("CLOUDFLARE_API_TOKEN", "wrong-token")
-        self.setenv("MY_CF_TOKEN_FOR_TESTS", TOKEN2)
-        self.create(self.db, "mine", token_env="MY_CF_TOKEN_FOR_TESTS")
+        self.setenv("CLOUDFLARE_TOKEN_FOR_TESTS", TOKEN2)
+        self.create(self.db, "mine", token_env="CLOUDFLARE_TOKEN_FOR_TESTS")
         self.assertEqual(self.select("SELECT * FROM mine"), [])
         schema = self.db.execute("SELECT sql FROM sqlite_schema WHERE name = 'mine'").fetchone()[0]
         self.assertNotIn(TOKEN2, schema)
