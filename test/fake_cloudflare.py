@@ -563,7 +563,8 @@ class Api:
                 return bad("%s must be a positive integer" % name)
             values[name] = None if value is None else int(value)
         low, high, default = ZONES_PER_PAGE
-        per_page = min(high, max(low, values["per_page"] or default))  # clamped, as Cloudflare
+        per_page = values["per_page"]  # out of range: clamped, as Cloudflare does
+        per_page = default if per_page is None else min(high, max(low, per_page))
         page = values["page"] if values["page"] is not None else 1
         if page < 1:
             return bad("page must be a positive integer")
