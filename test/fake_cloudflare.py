@@ -6,8 +6,8 @@
 
 Python 3 standard library only. Serves the 15 operations of Cloudflare's published OpenAPI
 definition (test/fixtures/cloudflare-openapi.json), plus the zone listing (GET /zones), under
-/client/v4/ and at the root, on 127.0.0.1 only, with HTTP/1.1 keep-alive. Control paths under /__fake/ (no credentials,
-never rate limited):
+/client/v4/ and at the root, on 127.0.0.1 only, with HTTP/1.1 keep-alive. Control paths under
+/__fake/ (no credentials, never rate limited):
 
     POST /__fake/reset                       empty every zone and the zone list, clear faults and
                                              the log, back to the command line's rate limit
@@ -264,7 +264,7 @@ class BadZone(Exception):
 
 
 def zone_plan(name):
-    legacy_id, price = PLANS.get(name, (name.split()[0].lower(), 0))
+    legacy_id, price = PLANS.get(name, ((name.split() or ["custom"])[0].lower(), 0))
     plan_id = FREE_PLAN_ID if legacy_id == "free" else hashlib.md5(name.encode()).hexdigest()
     return {"id": plan_id, "name": name, "price": price, "currency": "USD",
             "frequency": "" if price == 0 else "monthly", "is_subscribed": price > 0,
@@ -301,7 +301,7 @@ def zone_from_seed(item, stamp):
     unknown = sorted(set(item) - ZONE_SEED_FIELDS)
     if unknown:
         raise BadZone("unknown field %r" % unknown[0])
-    nonempty = bool
+    nonempty = bool  # a check for seed_field
     zone_id = seed_field(item, "id", str, ZONE_RE.match, "32 hex digits").lower()
     name = seed_field(item, "name", str, nonempty)
     status = seed_choice(item, "status", ZONE_STATUSES, "active")
@@ -317,11 +317,12 @@ def zone_from_seed(item, stamp):
     def stamp_field(key, default):
         return seed_field(item, key, str, nonempty, "an RFC 3339 time") if key in item else default
     created = stamp_field("created_on", stamp)
-    activated = created if status == "active" else None
-    if item.get("activated_on") is not None or "activated_on" not in item:
-        activated = stamp_field("activated_on", activated)
+    if "activated_on" not in item:
+        activated = created if status == "active" else None
+    elif item["activated_on"] is None:
+        activated = None
     else:
-        activated = None  # given as null
+        activated = stamp_field("activated_on", None)
     return {
         "id": zone_id, "name": name, "status": status,
         "paused": seed_field(item, "paused", bool, what="true or false") if "paused" in item

@@ -106,8 +106,10 @@ class TestZoneObjects(ZoneTest):
             {"id": zone_id(2), "name": "b.example", "status": "pending", "type": "partial",
              "paused": True, "plan": {"name": "Enterprise Website"}},
             {"id": zone_id(3), "name": "c.example", "created_on": "2024-01-02T03:04:05.000006Z",
-             "modified_on": "2025-01-01T00:00:00Z", "activated_on": None}])
-        a, b, c = self.listing()[0]
+             "modified_on": "2025-01-01T00:00:00Z", "activated_on": None},
+            {"id": zone_id(4), "name": "d.example", "status": "moved",
+             "activated_on": "2020-01-01T00:00:00Z", "plan": {"name": "Team Plan"}}])
+        a, b, c, d = self.listing()[0]
         self.assertEqual(a["status"], "active")
         self.assertRegex(a["account"]["id"], r"^[0-9a-f]{32}$")
         self.assertTrue(a["account"]["name"])
@@ -119,6 +121,10 @@ class TestZoneObjects(ZoneTest):
         self.assertEqual(b["plan"]["legacy_id"], "enterprise")
         self.assertEqual((c["created_on"], c["modified_on"], c["activated_on"]),
                          ("2024-01-02T03:04:05.000006Z", "2025-01-01T00:00:00Z", None))
+        self.assertEqual(d["activated_on"], "2020-01-01T00:00:00Z")
+        self.assertRegex(d["plan"]["id"], r"^[0-9a-f]{32}$")
+        self.assertEqual((d["plan"]["name"], d["plan"]["legacy_id"], d["plan"]["price"]),
+                         ("Team Plan", "team", 0))
 
     def test_root_path_and_control_view(self):
         self.seed_zones(many_zones(7))
