@@ -2,16 +2,31 @@
 """A faithful, stateful fake of Cloudflare's origin cloud region API (v1 and v2) for tests.
 
     python3 test/fake_cloudflare.py [--port 0] [--port-file PATH] [--token T]... [--email E --key K]
-                                    [--latency-ms N] [--regions FILE]
+                                    [--latency-ms N] [--regions FILE] [--rate-limit N/S]
 
-Python 3 standard library only. Serves the 15 operations of Cloudflare's published OpenAPI definition
-(test/fixtures/cloudflare-openapi.json) under /client/v4/ and at the root, on 127.0.0.1 only, with
-HTTP/1.1 keep-alive. Control paths under /__fake/ (no credentials) reset state, seed zones, inject
-faults and expose the request log; see SPEC.md section 6 and the testing section of the README for
-every choice made where Cloudflare's documents are silent.
+Python 3 standard library only. Serves the 15 operations of Cloudflare's published OpenAPI
+definition (test/fixtures/cloudflare-openapi.json), plus the zone listing (GET /zones), under
+/client/v4/ and at the root, on 127.0.0.1 only, with HTTP/1.1 keep-alive. Control paths under
+/__fake/ (no credentials, never rate limited):
+
+    POST /__fake/reset                       empty every zone and the zone list, clear faults and
+                                             the log, back to the command line's rate limit
+    PUT|GET /__fake/zones/{zone_id}/mappings seed / read one zone's mappings
+    PUT|GET /__fake/zones                    replace / read the list GET /zones serves:
+                                             [{"id", "name", "status"?, "account": {"id", "name"}?,
+                                               "plan": {"name"}?, "type"?, "paused"?,
+                                               "created_on"?, "modified_on"?, "activated_on"?}]
+    POST|DELETE /__fake/faults               inject / clear faults
+    GET|DELETE /__fake/requests              read / empty the request log
+    POST|DELETE|GET /__fake/rate_limit       {"requests": N, "seconds": S}: API requests beyond N in
+                                             any S seconds answer 429 (code 971, Retry-After)
+
+The testing section of the README lists every choice made where Cloudflare's documents are silent.
 """
 
 import argparse
+import collections
+import hashlib
 import ipaddress
 import json
 import math
@@ -34,7 +49,8 @@ DEFAULT_TOKEN = "test-token"
 DEFAULT_REGIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql",
                                "supported_regions.json")
 
-# Error codes and messages (openapi.json examples and NOTES.md; the ones marked "ours" are unpublished).
+# Error codes and messages (the OpenAPI definition's examples, Cloudflare's SDKs and documentation;
+# the ones marked "ours" are unpublished).
 E_INVALID_IP = (1146, "Invalid or missing origin IP address.")
 E_IP_MISMATCH = (1146, "body origin_ip does not match URL")
 E_PER_PAGE = (1146, "invalid per_page parameter, must be between 1 and 100")
@@ -58,8 +74,34 @@ E_MALFORMED_JSON = (6007, "Malformed JSON in request body")
 E_NO_ROUTE = (7000, "No route for that URI")
 ITEM_MISSING = "No mapping exists for the specified origin IP."                             # ours
 
+E_ZONES_PARAM = 1001  # ours: an invalid query parameter of GET /zones (the message names it)
+
 ZONE_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 IP_CHARS = frozenset("0123456789abcdefABCDEF:.")
+
+# GET /zones: Cloudflare's documented values and page sizes.
+ZONE_STATUSES = ("initializing", "pending", "active", "moved")
+ZONE_TYPES = ("full", "partial", "secondary", "internal")
+ZONE_ORDERS = ("name", "status", "account.id", "account.name", "plan.id")
+ZONES_PER_PAGE = (5, 50, 20)  # minimum, maximum, default
+# name=<operator>:<value> (and account.name=); no operator means equal. The plain ones ignore case.
+NAME_OPERATORS = {
+    "equal": lambda have, want: have.lower() == want.lower(),
+    "not_equal": lambda have, want: have.lower() != want.lower(),
+    "starts_with": lambda have, want: have.lower().startswith(want.lower()),
+    "ends_with": lambda have, want: have.lower().endswith(want.lower()),
+    "contains": lambda have, want: want.lower() in have.lower(),
+    "starts_with_case_sensitive": lambda have, want: have.startswith(want),
+    "ends_with_case_sensitive": lambda have, want: have.endswith(want),
+    "contains_case_sensitive": lambda have, want: want in have,
+}
+DEFAULT_ACCOUNT = {"id": "01a7362d577a6c3019a474fd6f485823", "name": "Fake Account"}
+FREE_PLAN_ID = "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee"  # the id Cloudflare gives its free plan
+PLANS = {  # name -> (legacy_id, monthly price in USD)
+    "Free Website": ("free", 0), "Pro Website": ("pro", 20), "Business Website": ("business", 200),
+    "Enterprise Website": ("enterprise", 0)}
+ZONE_SEED_FIELDS = {"id", "name", "status", "account", "plan", "paused", "type", "created_on",
+                    "modified_on", "activated_on"}
 
 
 class BadBody(Exception):
@@ -84,8 +126,9 @@ def ip_sort_key(canon):
     return (addr.version, int(addr))
 
 
-def now_rfc3339():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now_rfc3339(micro=False):
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro
+                                                else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def error_body(*errors):
@@ -143,18 +186,40 @@ class Zone:
 
 
 class State:
-    def __init__(self, regions, latency_ms):
+    def __init__(self, regions, latency_ms, rate_limit=None):
         self.lock = threading.Lock()
         self.regions = regions
         self.valid = {v: {r.get("name") for r in lst if isinstance(r, dict)}
                       for v, lst in regions.get("vendors", {}).items()}
         self.default_latency_ms = latency_ms
+        self.default_rate_limit = rate_limit
         self.reset()
 
     def reset(self):
         self.zones = {}
+        self.zone_list = []  # what GET /zones lists: full zone objects sorted by (name, id)
         self.log = []
         self.clear_faults()
+        self.set_rate_limit(self.default_rate_limit)
+
+    def set_rate_limit(self, limit):
+        """limit: (requests, seconds) or None. Starts an empty window."""
+        self.rate_limit = limit
+        self.admitted = collections.deque()  # monotonic times of the requests in the window
+
+    def throttle(self, now):
+        """Admits one API request (None) or answers the whole seconds until the window has room.
+        Refused requests do not count, so a client that waits as told gets through."""
+        if self.rate_limit is None:
+            return None
+        requests, seconds = self.rate_limit
+        window = self.admitted
+        while window and window[0] <= now - seconds:
+            window.popleft()
+        if len(window) < requests:
+            window.append(now)
+            return None
+        return max(1, math.ceil(window[0] + seconds - now))
 
     def clear_faults(self):
         self.latency_ms = self.default_latency_ms
@@ -188,6 +253,127 @@ class State:
             if hit is None:
                 hit = rule
         return hit
+
+
+# --------------------------------------------------------------------------------------------------
+# Zones: what PUT /__fake/zones accepts, and the zone objects GET /zones lists.
+
+
+class BadZone(Exception):
+    """A zone in PUT /__fake/zones that does not have the documented shape (the text says why)."""
+
+
+def zone_plan(name):
+    legacy_id, price = PLANS.get(name, ((name.split() or ["custom"])[0].lower(), 0))
+    plan_id = FREE_PLAN_ID if legacy_id == "free" else hashlib.md5(name.encode()).hexdigest()
+    return {"id": plan_id, "name": name, "price": price, "currency": "USD",
+            "frequency": "" if price == 0 else "monthly", "is_subscribed": price > 0,
+            "can_subscribe": price > 0, "legacy_id": legacy_id, "legacy_discount": False,
+            "externally_managed": False}
+
+
+def seed_field(obj, key, kind, check=None, what="a non-empty string"):
+    value = obj.get(key)
+    if type(value) is not kind or (check is not None and not check(value)):
+        raise BadZone("%r must be %s" % (key, what))
+    return value
+
+
+def seed_object(item, key, fields):
+    obj = item[key]
+    if not isinstance(obj, dict) or set(obj) - set(fields):
+        raise BadZone("%r must be an object with %s" % (key, " and ".join(map(repr, fields))))
+    return obj
+
+
+def seed_choice(item, key, choices, default):
+    value = item.get(key, default)
+    if value not in choices:
+        raise BadZone("%r must be one of %s" % (key, ", ".join(choices)))
+    return value
+
+
+def zone_from_seed(item, stamp):
+    """The zone object Cloudflare would list for one item of PUT /__fake/zones (BadZone if it is
+    not {"id", "name", "status"?, "account": {"id", "name"}?, "plan": {"name"}?, ...})."""
+    if not isinstance(item, dict):
+        raise BadZone("each zone must be an object")
+    unknown = sorted(set(item) - ZONE_SEED_FIELDS)
+    if unknown:
+        raise BadZone("unknown field %r" % unknown[0])
+    nonempty = bool  # a check for seed_field
+    zone_id = seed_field(item, "id", str, ZONE_RE.match, "32 hex digits").lower()
+    name = seed_field(item, "name", str, nonempty)
+    status = seed_choice(item, "status", ZONE_STATUSES, "active")
+    account = dict(DEFAULT_ACCOUNT)
+    if "account" in item:
+        obj = seed_object(item, "account", ("id", "name"))
+        account = {"id": seed_field(obj, "id", str, ZONE_RE.match, "32 hex digits").lower(),
+                   "name": seed_field(obj, "name", str, nonempty)}
+    plan = "Free Website"
+    if "plan" in item:
+        plan = seed_field(seed_object(item, "plan", ("name",)), "name", str, nonempty)
+
+    def stamp_field(key, default):
+        return seed_field(item, key, str, nonempty, "an RFC 3339 time") if key in item else default
+    created = stamp_field("created_on", stamp)
+    if "activated_on" not in item:
+        activated = created if status == "active" else None
+    elif item["activated_on"] is None:
+        activated = None
+    else:
+        activated = stamp_field("activated_on", None)
+    return {
+        "id": zone_id, "name": name, "status": status,
+        "paused": seed_field(item, "paused", bool, what="true or false") if "paused" in item
+        else False,
+        "type": seed_choice(item, "type", ZONE_TYPES, "full"),
+        "development_mode": 0,
+        "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+        "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+        "modified_on": stamp_field("modified_on", created), "created_on": created,
+        "activated_on": activated,
+        "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3,
+                 "phishing_detected": False},
+        "owner": {"id": None, "type": "user", "email": None},
+        "account": account,
+        "permissions": ["#zone:read", "#zone:edit", "#zone_settings:read", "#zone_settings:edit"],
+        "plan": zone_plan(plan),
+        "tenant": {"id": None, "name": None}, "tenant_unit": {"id": None},
+    }
+
+
+def zones_from_seed(doc):
+    """The zone list for PUT /__fake/zones, sorted by (name, id); BadZone names the bad item."""
+    if not isinstance(doc, list):
+        raise BadZone("body must be a JSON array of zones")
+    stamp = now_rfc3339(micro=True)
+    zones, seen = [], set()
+    for n, item in enumerate(doc):
+        try:
+            zone = zone_from_seed(item, stamp)
+        except BadZone as e:
+            raise BadZone("zone %d: %s" % (n, e))
+        if zone["id"] in seen:
+            raise BadZone("zone %d: duplicate id %s" % (n, zone["id"]))
+        seen.add(zone["id"])
+        zones.append(zone)
+    zones.sort(key=lambda z: (z["name"], z["id"]))
+    return zones
+
+
+def name_matcher(spec):
+    """name=/account.name= filter: "<operator>:<value>" with one of NAME_OPERATORS, else equal."""
+    op, sep, value = spec.partition(":")
+    if sep and op in NAME_OPERATORS:
+        return lambda have: NAME_OPERATORS[op](have, value)
+    return lambda have: NAME_OPERATORS["equal"](have, spec)
+
+
+ZONE_SORT_KEYS = {
+    "name": lambda z: z["name"], "status": lambda z: z["status"],
+    "account.id": lambda z: z["account"]["id"], "account.name": lambda z: z["account"]["name"],
+    "plan.id": lambda z: z["plan"]["id"]}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -352,6 +538,63 @@ class Api:
     def supported_regions(self, zone_id, **_):
         return Reply(200, ok_body(self.s.regions))
 
+    # ---- GET /zones
+    def zones_list(self, query, **_):
+        def bad(text):
+            return fail(400, (E_ZONES_PARAM, "Invalid request: " + text))
+
+        def one(name, choices=None):
+            value = (query.get(name) or [None])[0]
+            if value is not None and choices is not None and value not in choices:
+                raise ValueError("%s must be one of %s" % (name, ", ".join(choices)))
+            return value
+        try:
+            status, order = one("status", ZONE_STATUSES), one("order", ZONE_ORDERS) or "name"
+            direction = one("direction", ("asc", "desc")) or "asc"
+            match_any = (one("match", ("any", "all")) or "all") == "any"
+            types = [t for v in query.get("type", []) for t in v.split(",")]
+            if any(t not in ZONE_TYPES for t in types):
+                raise ValueError("type must be a list of %s" % ", ".join(ZONE_TYPES))
+        except ValueError as e:
+            return bad(str(e))
+        values = {}
+        for name in ("per_page", "page"):
+            value = one(name)
+            if value is not None and not re.fullmatch(r"[0-9]{1,9}", value):
+                return bad("%s must be a positive integer" % name)
+            values[name] = None if value is None else int(value)
+        low, high, default = ZONES_PER_PAGE
+        per_page = values["per_page"]  # out of range: clamped, as Cloudflare does
+        per_page = default if per_page is None else min(high, max(low, per_page))
+        page = values["page"] if values["page"] is not None else 1
+        if page < 1:
+            return bad("page must be a positive integer")
+
+        tests = []  # each: zone -> bool; combined with match=all (default) or any
+        if one("name") is not None:
+            matches = name_matcher(one("name"))
+            tests.append(lambda z: matches(z["name"]))
+        if status is not None:
+            tests.append(lambda z: z["status"] == status)
+        if one("account.id") is not None:
+            account_id = one("account.id").lower()
+            tests.append(lambda z: z["account"]["id"] == account_id)
+        if one("account.name") is not None:
+            account_matches = name_matcher(one("account.name"))
+            tests.append(lambda z: account_matches(z["account"]["name"]))
+        combine = any if match_any else all
+        zones = [z for z in self.s.zone_list
+                 if (z["type"] in types if types else z["type"] != "internal")
+                 and (not tests or combine(t(z) for t in tests))]
+        if order != "name":  # the list is already by (name, id); a stable sort keeps that within
+            zones = sorted(zones, key=ZONE_SORT_KEYS[order])
+        if direction == "desc":
+            zones = zones[::-1]
+        chunk = zones[(page - 1) * per_page:page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(chunk),
+                "total_count": len(zones), "total_pages": math.ceil(len(zones) / per_page)}
+        return Reply(200, ok_body(chunk, result_info=info))  # zone objects are never changed
+
     # ---- v1: /zones/{zone_id}/cache/origin_cloud_regions
     def v1_list(self, zone_id, **_):
         return Reply(200, ok_body(self.v1_list_result(self.s.zone(zone_id))))
@@ -472,6 +715,8 @@ def route(method, path):
     if path.startswith("/client/v4/"):
         path = path[len("/client/v4"):]
     segs = [unquote(s) for s in path.split("/")[1:]]
+    if segs == ["zones"]:
+        return ("zones_list", "read", None, None) if method == "GET" else None
     if len(segs) < 4 or len(segs) > 5 or segs[0] != "zones":
         return None
     gen = BASES.get((segs[2], segs[3]))
@@ -625,12 +870,16 @@ class Handler(BaseHTTPRequestHandler):
             items = 1
         with state.lock:
             latency = state.latency_ms
-            rule = state.match_fault(method, path)
+            # The rate limit comes first: a refused request reaches neither the faults nor the API.
+            retry_after = state.throttle(time.monotonic())
+            rule = state.match_fault(method, path) if retry_after is None else None
             rule = dict(rule) if rule else None
         if latency:
             time.sleep(latency / 1000.0)
         mode = rule["mode"] if rule else None  # normalized by set_faults
-        if mode == "drop":
+        if retry_after is not None:
+            reply = Reply(429, error_body(E_THROTTLED), {"Retry-After": str(retry_after)})
+        elif mode == "drop":
             reply = "drop"
         elif mode == "status":
             reply = fault_reply(rule, method, kind)
@@ -682,6 +931,16 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/__fake/reset" and method == "POST":
                 state.reset()
                 return Reply(200, {"ok": True})
+            if path == "/__fake/zones" and method == "PUT":
+                try:
+                    state.zone_list = zones_from_seed(doc)
+                except BadZone as e:
+                    return Reply(400, {"ok": False, "error": str(e)})
+                return Reply(200, {"ok": True, "count": len(state.zone_list)})
+            if path == "/__fake/zones" and method == "GET":
+                return Reply(200, list(state.zone_list))
+            if path == "/__fake/rate_limit":
+                return self.rate_limit_control(method, doc)
             if m and method in ("GET", "PUT"):
                 zone_id = m.group(1)
                 if not ZONE_RE.match(zone_id):
@@ -717,6 +976,24 @@ class Handler(BaseHTTPRequestHandler):
         z.replace(mappings)
         return Reply(200, {"ok": True, "count": len(mappings)})
 
+    def rate_limit_control(self, method, doc):
+        state = self.server.state
+        if method == "POST":
+            limit = rate_limit_from_doc(doc)
+            if limit is None:
+                return Reply(400, {"ok": False, "error": 'body must be {"requests": N, "seconds": '
+                                   'S} with a positive integer N and a positive number S'})
+            state.set_rate_limit(limit)
+            return Reply(200, {"ok": True})
+        if method == "DELETE":
+            state.set_rate_limit(None)
+            return Reply(200, {"ok": True})
+        if method == "GET":
+            requests, seconds = state.rate_limit or (None, None)
+            window = [t for t in state.admitted if seconds and t > time.monotonic() - seconds]
+            return Reply(200, {"requests": requests, "seconds": seconds, "in_window": len(window)})
+        return Reply(404, {"ok": False, "error": "unknown control path"})
+
     def set_faults(self, doc):
         state = self.server.state
         if not isinstance(doc, dict):
@@ -746,6 +1023,28 @@ class Handler(BaseHTTPRequestHandler):
         return Reply(200, {"ok": True})
 
 
+def rate_limit_from_doc(doc):
+    """(requests, seconds) from {"requests": N, "seconds": S}, or None if it is not that."""
+    if not isinstance(doc, dict) or set(doc) != {"requests", "seconds"}:
+        return None
+    requests, seconds = doc["requests"], doc["seconds"]
+    if type(requests) is not int or requests < 1 or type(seconds) not in (int, float) \
+            or not 0 < seconds < math.inf:
+        return None
+    return requests, seconds
+
+
+def rate_limit_arg(text):
+    """--rate-limit N/S: N requests in any S seconds."""
+    m = re.fullmatch(r"([0-9]+)/([0-9]+(?:\.[0-9]+)?)", text)
+    seconds = m and float(m.group(2))
+    seconds = int(seconds) if m and seconds.is_integer() else seconds
+    limit = m and rate_limit_from_doc({"requests": int(m.group(1)), "seconds": seconds})
+    if not limit:
+        raise argparse.ArgumentTypeError("expected N/S: N >= 1 requests in S > 0 seconds")
+    return limit
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -761,6 +1060,8 @@ def main(argv=None):
     p.add_argument("--key")
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--regions", default=DEFAULT_REGIONS)
+    p.add_argument("--rate-limit", type=rate_limit_arg, metavar="N/S",
+                   help="answer 429 to API requests beyond N in any S seconds")
     a = p.parse_args(argv)
     if bool(a.email) != bool(a.key):
         p.error("--email and --key go together")
@@ -771,7 +1072,7 @@ def main(argv=None):
         creds["tokens"].add(DEFAULT_TOKEN)
 
     server = Server(("127.0.0.1", a.port), Handler)
-    server.state = State(regions, a.latency_ms)
+    server.state = State(regions, a.latency_ms, a.rate_limit)
     server.api = Api(server.state)
     server.creds = creds
     port = server.server_address[1]
