@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-
 DEB_TEST  := python3 clang libclang-rt-14-dev valgrind curl sqlite-utils
 PYTHON    = $(shell sh test/find-python.sh)
 
-.PHONY: all deps deps-build demo demo-api test test-golden test-asan test-python test-http test-fake conformance test-valgrind fuzz-smoke test-loaders test-demos \
+.PHONY: all deps deps-build demo demo-api test test-golden test-asan test-python test-http test-fake conformance sdk-check test-valgrind fuzz-smoke test-loaders test-demos \
         fuzz bench clean install
 
 all: $(SO)
@@ -69,7 +69,7 @@ demo-api: deps demo
 
 test: deps
 	$(MAKE) $(SO) $(ASAN_SO)
-	$(MAKE) -k test-golden test-asan test-valgrind test-python test-loaders test-demos test-http test-fake conformance fuzz-smoke
+	$(MAKE) -k test-golden test-asan test-valgrind test-python test-loaders test-demos test-http test-fake conformance sdk-check fuzz-smoke
 	@echo "make test: all suites passed"
 
 test-golden: $(SO)
@@ -98,6 +98,11 @@ test-http:
 
 test-fake:
 	$(PYTHON) test/test_fake_cloudflare.py
+	$(PYTHON) test/test_fake_zones.py
+
+# The fake's zone listing walked by the official TypeScript SDK (an independent client).
+sdk-check:
+	sh test/sdk/run.sh
 
 conformance:
 	sh test/conformance/run.sh
