@@ -7,7 +7,11 @@
 **   SELECT * FROM cfregions_unapplied;        -- what COMMITs could not apply
 **
 ** The functions are SQLITE_DIRECTONLY: a view, trigger or other schema object of a database file
-** (which may come from someone else) can never set, clear or redirect credentials.
+** (which may come from someone else) can never set, clear or redirect credentials. They are also
+** flagged SQLITE_DETERMINISTIC, which is not what they are, for one reason: SQLite (3.40 at least)
+** checks DIRECTONLY in a CHECK constraint only for deterministic functions, so without the flag a
+** CHECK in a crafted file could call them. The flag lets SQLite evaluate a call with constant
+** arguments once per statement, which is all these functions are ever used for.
 */
 #include "context.h"
 #include "store_api.h"
@@ -163,7 +167,7 @@ static sqlite3_module unapplied_module = {
 };
 
 int cfr_context_sql_register(sqlite3 *db, cfr_context *ctx) {
-  const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY | SQLITE_DETERMINISTIC;
   int rc = sqlite3_create_function(db, "cfregions_set_token", 1, flags, ctx, set_token_func, 0, 0);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function(db, "cfregions_set_credentials", 2, flags, ctx, set_credentials_func, 0, 0);
