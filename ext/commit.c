@@ -10,20 +10,103 @@
 #define ERRORS_NAMED_IN_MESSAGE 5
 #define PROGRESS_MIN_REQUESTS 4   /* shorter COMMITs finish before progress would help */
 
-static int count_applied(const cfr_change *changes, int n) {
-  int applied = 0;
-  for (int i = 0; i < n; i++) applied += changes[i].applied;
-  return applied;
+/* ---- the plan ---- */
+
+/* How many deletes must go before the upserts so that the zone never holds more than the limit:
+** the snapshot's count plus the new IPs, minus the limit. */
+static int deletes_needed_first(const cfr_view *view, const cfr_change *changes, int n) {
+  int base = cfr_view_base_count(view), creates = 0;
+  for (int i = 0; i < n; i++) creates += changes[i].kind == CFR_UPSERT && !changes[i].existed;
+  int over = base + creates - CFR_ZONE_MAX_MAPPINGS;
+  return base >= 0 && over > 0 ? over : 0;
 }
 
+/* Orders the view's changes (deletes, then upserts) as the steps send them. */
+static void order_changes(cfr_change *sorted, const cfr_change *changes, int n, int room, int *step_len) {
+  int k = 0;
+  memset(step_len, 0, CFR_STEPS * sizeof(int));
+  for (int i = 0; i < n && step_len[CFR_STEP_ROOM] < room; i++)
+    if (changes[i].kind == CFR_DELETE) { sorted[k++] = changes[i]; step_len[CFR_STEP_ROOM]++; }
+  for (int i = 0; i < n; i++)
+    if (changes[i].kind == CFR_UPSERT) { sorted[k++] = changes[i]; step_len[CFR_STEP_UPSERTS]++; }
+  int skipped = 0;
+  for (int i = 0; i < n; i++) {
+    if (changes[i].kind != CFR_DELETE) continue;
+    if (skipped++ < step_len[CFR_STEP_ROOM]) continue; /* sent in the first step */
+    sorted[k++] = changes[i];
+    step_len[CFR_STEP_DELETES]++;
+  }
+}
+
+static int batches_for(int len) { return (len + CFR_BATCH_MAX - 1) / CFR_BATCH_MAX; }
+
+int cfr_commit_plan_make(const cfr_view *view, cfr_commit_plan *plan) {
+  memset(plan, 0, sizeof(*plan));
+  cfr_change *changes;
+  int n, step_len[CFR_STEPS];
+  int rc = cfr_view_changes(view, &changes, &n);
+  if (rc != SQLITE_OK || n == 0) return rc;
+  plan->changes = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_change));
+  if (!plan->changes) { sqlite3_free(changes); return SQLITE_NOMEM; }
+  order_changes(plan->changes, changes, n, deletes_needed_first(view, changes, n), step_len);
+  sqlite3_free(changes);
+  int nbatches = 0;
+  for (int s = 0; s < CFR_STEPS; s++) nbatches += batches_for(step_len[s]);
+  plan->batches = sqlite3_malloc64((sqlite3_uint64)nbatches * sizeof(cfr_batch));
+  if (!plan->batches) { cfr_commit_plan_clear(plan); return SQLITE_NOMEM; }
+  memset(plan->batches, 0, (size_t)nbatches * sizeof(cfr_batch));
+  plan->n = n;
+  int b = 0, first = 0;
+  for (int s = 0; s < CFR_STEPS; s++) {
+    plan->step_start[s] = b;
+    for (int done = 0; done < step_len[s]; b++) {
+      int len = step_len[s] - done < CFR_BATCH_MAX ? step_len[s] - done : CFR_BATCH_MAX;
+      plan->batches[b].changes = &plan->changes[first + done];
+      plan->batches[b].n = len;
+      done += len;
+    }
+    first += step_len[s];
+  }
+  plan->step_start[CFR_STEPS] = b;
+  plan->nbatches = nbatches;
+  return SQLITE_OK;
+}
+
+void cfr_commit_plan_clear(cfr_commit_plan *plan) {
+  for (int b = 0; b < plan->nbatches; b++) sqlite3_free(plan->batches[b].err);
+  sqlite3_free(plan->batches);
+  sqlite3_free(plan->changes);
+  memset(plan, 0, sizeof(*plan));
+}
+
+/* ---- sending ---- */
+
 /* Progress of a long COMMIT on a terminal. Only the COMMIT engine writes to the user's terminal,
-** and only when stderr is one: inside Datasette or a script nothing is printed.
-** A COMMIT stopped by a failure ends the line where it stopped: the count shown is what was sent. */
-static void show_progress(const cfr_commit_target *t, int done, int total, int requests, int last) {
-  if (requests < PROGRESS_MIN_REQUESTS || !isatty(STDERR_FILENO)) return;
-  fprintf(stderr, "\r%s: %d/%d changes sent", t->table, done, total);
-  if (last) fputc('\n', stderr);
+** and only when stderr is one: inside Datasette or a script nothing is printed. The count shown is
+** what was sent and answered; a COMMIT stopped by a failure ends the line where it stopped. */
+typedef struct progress {
+  const char *table;
+  int shown;            /* stderr is a terminal and the COMMIT is long enough */
+  int done, total;
+} progress;
+
+static void progress_start(progress *p, const char *table, int total, int requests) {
+  p->table = table;
+  p->shown = requests >= PROGRESS_MIN_REQUESTS && isatty(STDERR_FILENO);
+  p->done = 0;
+  p->total = total;
+}
+
+static void progress_batch_done(void *arg, const cfr_batch *batch) {
+  progress *p = arg;
+  p->done += batch->n;
+  if (!p->shown) return;
+  fprintf(stderr, "\r%s: %d/%d changes sent", p->table, p->done, p->total);
   fflush(stderr);
+}
+
+static void progress_end(const progress *p) {
+  if (p->shown && p->done > 0) fputc('\n', stderr);
 }
 
 static void mark_unapplied(cfr_change *changes, int n, const char *why) {
@@ -33,48 +116,22 @@ static void mark_unapplied(cfr_change *changes, int n, const char *why) {
   }
 }
 
-/* Items in the batch that starts at changes[i]: one kind, at most CFR_BATCH_MAX. */
-static int batch_length(const cfr_change *changes, int i, int n) {
-  int count = 1;
-  while (i + count < n && count < CFR_BATCH_MAX && changes[i + count].kind == changes[i].kind) count++;
-  return count;
-}
-
-/* Cuts changes into batches (sqlite3 memory, *nbatches of them). */
-static cfr_batch *make_batches(cfr_change *changes, int n, int *nbatches) {
-  int count = 0;
-  for (int i = 0; i < n; i += batch_length(changes, i, n)) count++;
-  cfr_batch *batches = sqlite3_malloc64((sqlite3_uint64)(count ? count : 1) * sizeof(cfr_batch));
-  if (!batches) return NULL;
-  memset(batches, 0, (size_t)(count ? count : 1) * sizeof(cfr_batch));
-  for (int i = 0, b = 0; i < n; b++) {
-    batches[b].changes = &changes[i];
-    batches[b].n = batch_length(changes, i, n);
-    i += batches[b].n;
-  }
-  *nbatches = count;
-  return batches;
-}
-
-/* Sends every batch; returns the first failed request's error (sqlite3 memory) or NULL. */
-static char *send_batches(const cfr_commit_target *t, cfr_batch *batches, int nbatches, int total) {
+/* Sends one step's batches; returns the first failed request's error (sqlite3 memory) or NULL. */
+static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, progress *p) {
+  if (n == 0) return NULL;
+  cfr_batch_listener listener = {progress_batch_done, p};
+  t->store->methods->apply(t->store, batches, n, &listener);
   char *request_error = NULL;
-  int done = 0;
-  for (int b = 0; b < nbatches; b++) {
-    if (request_error) {
-      mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier request failed");
-      continue;
+  for (int b = 0; b < n; b++) {
+    cfr_batch *batch = &batches[b];
+    if (!batch->sent) {
+      mark_unapplied(batch->changes, batch->n, "not sent: an earlier request failed");
+    } else if (batch->rc != SQLITE_OK) {
+      const char *why = batch->err ? batch->err : "request failed";
+      mark_unapplied(batch->changes, batch->n, why);
+      if (!request_error) request_error = sqlite3_mprintf("%s", why);
     }
-    t->store->methods->apply(t->store, &batches[b], 1);
-    if (batches[b].rc != SQLITE_OK) {
-      request_error = batches[b].err ? batches[b].err : sqlite3_mprintf("request failed (code %d)", batches[b].rc);
-      batches[b].err = NULL;
-      mark_unapplied(batches[b].changes, batches[b].n, request_error ? request_error : "request failed");
-    }
-    done += batches[b].n;
-    show_progress(t, done, total, nbatches, request_error != NULL || b == nbatches - 1);
   }
-  for (int b = 0; b < nbatches; b++) sqlite3_free(batches[b].err);
   return request_error;
 }
 
@@ -87,10 +144,16 @@ static void relabel_rolled_back(cfr_change *changes, int n, const char *why) {
   }
 }
 
-static char *failure_message(const cfr_change *changes, int n) {
+static int count_applied(const cfr_change *changes, int n) {
+  int applied = 0;
+  for (int i = 0; i < n; i++) applied += changes[i].applied;
+  return applied;
+}
+
+static char *failure_message(const char *table, const char *what, const cfr_change *changes, int n) {
   int applied = count_applied(changes, n);
   sqlite3_str *s = sqlite3_str_new(NULL);
-  sqlite3_str_appendf(s, "COMMIT applied %d of %d changes; %d not applied: ", applied, n, n - applied);
+  sqlite3_str_appendf(s, "%s applied %d of %d changes; %d not applied: ", what, applied, n, n - applied);
   int named = 0;
   for (int i = 0; i < n && named < ERRORS_NAMED_IN_MESSAGE; i++) {
     const cfr_change *c = &changes[i];
@@ -103,32 +166,59 @@ static char *failure_message(const cfr_change *changes, int n) {
   /* The last reason named may already end a sentence (Cloudflare's texts do): no "..". */
   const char *text = sqlite3_str_value(s);
   int len = sqlite3_str_length(s);
-  sqlite3_str_appendf(s, "%s All are listed in SELECT * FROM cfregions_unapplied; re-running the same statements sends only what is still missing",
-                      text && len > 0 && text[len - 1] == '.' ? "" : ".");
+  sqlite3_str_appendf(s, "%s All are listed in SELECT * FROM cfregions_unapplied; "
+                      "SELECT cfregions_retry('%q') sends them again",
+                      text && len > 0 && text[len - 1] == '.' ? "" : ".", table);
   return sqlite3_str_finish(s);
 }
 
-int cfr_commit_send(const cfr_commit_target *t, cfr_view *view, char **err) {
-  if (!cfr_view_has_changes(view)) {
-    /* Nothing left to send: whatever an earlier COMMIT could not apply is in place now. */
-    cfr_context_clear_unapplied(t->ctx, t->schema, t->table);
-    return SQLITE_OK;
+int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const char *what, char **err) {
+  char *request_error = NULL;
+  progress p;
+  progress_start(&p, t->table, plan->n, plan->nbatches);
+  for (int s = 0; s < CFR_STEPS; s++) {
+    cfr_batch *batches = &plan->batches[plan->step_start[s]];
+    int n = plan->step_start[s + 1] - plan->step_start[s];
+    if (request_error) {
+      for (int b = 0; b < n; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier request failed");
+      continue;
+    }
+    request_error = send_step(t, batches, n, &p);
   }
-  cfr_change *changes;
-  int n, nbatches = 0;
-  int rc = cfr_view_changes(view, &changes, &n);
-  if (rc != SQLITE_OK) return rc;
-  cfr_batch *batches = make_batches(changes, n, &nbatches);
-  if (!batches) { sqlite3_free(changes); return SQLITE_NOMEM; }
-  char *request_error = send_batches(t, batches, nbatches, n);
-  if (request_error && t->store->methods->transactional) relabel_rolled_back(changes, n, request_error);
+  progress_end(&p);
+  if (request_error && t->store->methods->transactional) relabel_rolled_back(plan->changes, plan->n, request_error);
   sqlite3_free(request_error);
-  rc = cfr_context_set_unapplied(t->ctx, t->schema, t->table, t->store->zone_id, changes, n);
-  if (rc == SQLITE_OK && count_applied(changes, n) < n) {
-    *err = failure_message(changes, n);
+  int rc = cfr_context_record_outcomes(t->ctx, t->schema, t->table, t->store->zone_id, plan->changes, plan->n);
+  if (rc == SQLITE_OK && count_applied(plan->changes, plan->n) < plan->n) {
+    *err = failure_message(t->table, what, plan->changes, plan->n);
     rc = SQLITE_ERROR;
   }
-  sqlite3_free(batches);
-  sqlite3_free(changes);
   return rc;
+}
+
+int cfr_commit_view(const cfr_commit_target *t, const cfr_view *view, char **err) {
+  cfr_commit_plan plan;
+  int rc = cfr_commit_plan_make(view, &plan);
+  if (rc == SQLITE_OK && plan.n > 0) rc = cfr_commit_send(t, &plan, "COMMIT", err);
+  cfr_commit_plan_clear(&plan);
+  return rc;
+}
+
+/* Whether the row's snapshot value is the entry's end state, with nothing pending over it. */
+static int reached(const cfr_row *row, const cfr_change *c) {
+  const cfr_value *b = &row->base, *cur = &row->cur;
+  if (b->present != cur->present || (b->present && (strcmp(b->vendor, cur->vendor) || strcmp(b->region, cur->region))))
+    return 0;
+  if (c->kind == CFR_DELETE) return !b->present;
+  return b->present && strcmp(b->vendor, c->mapping.vendor) == 0 && strcmp(b->region, c->mapping.region) == 0;
+}
+
+void cfr_commit_reconcile(const cfr_commit_target *t, const cfr_view *view) {
+  for (int i = cfr_context_unapplied_count(t->ctx) - 1; i >= 0; i--) {
+    const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
+    if (sqlite3_stricmp(u->table_name, t->table) != 0 || sqlite3_stricmp(u->schema_name, t->schema) != 0) continue;
+    int row = cfr_view_find(view, u->change.mapping.origin_ip);
+    if (row >= 0 && reached(cfr_view_row(view, row), &u->change))
+      cfr_context_forget_unapplied(t->ctx, t->schema, t->table, u->change.mapping.origin_ip);
+  }
 }

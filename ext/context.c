@@ -22,6 +22,7 @@ struct cfr_context {
   int nunapplied, unapplied_capacity;
   zone_regions *zones;
   int nzones, zones_capacity;
+  char *commit_failure;  /* see cfr_context_note_commit_failure */
 };
 
 cfr_context *cfr_context_new(void) {
@@ -52,6 +53,7 @@ void cfr_context_free(void *p) {
     cfr_regions_free(ctx->zones[i].regions);
   }
   sqlite3_free(ctx->zones);
+  sqlite3_free(ctx->commit_failure);
   sqlite3_free(ctx);
 }
 
@@ -131,41 +133,68 @@ static int same_table(const cfr_unapplied *u, const char *schema_name, const cha
   return sqlite3_stricmp(u->table_name, table_name) == 0 && sqlite3_stricmp(u->schema_name, schema_name) == 0;
 }
 
-void cfr_context_clear_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name) {
-  int kept = 0;
+/* The index of the table's entry for ip, or -1. */
+static int find_unapplied(const cfr_context *ctx, const char *schema_name, const char *table_name,
+                          const char *ip) {
   for (int i = 0; i < ctx->nunapplied; i++) {
-    if (same_table(&ctx->unapplied[i], schema_name, table_name)) free_unapplied_entry(&ctx->unapplied[i]);
-    else ctx->unapplied[kept++] = ctx->unapplied[i];
+    const cfr_unapplied *u = &ctx->unapplied[i];
+    if (strcmp(u->change.mapping.origin_ip, ip) == 0 && same_table(u, schema_name, table_name)) return i;
   }
-  ctx->nunapplied = kept;
+  return -1;
+}
+
+static void remove_unapplied(cfr_context *ctx, int i) {
+  free_unapplied_entry(&ctx->unapplied[i]);
+  memmove(&ctx->unapplied[i], &ctx->unapplied[i + 1], (size_t)(ctx->nunapplied - i - 1) * sizeof(cfr_unapplied));
+  ctx->nunapplied--;
 }
 
 static int append_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
                             const char *zone_id, const cfr_change *change) {
   cfr_unapplied *grown = cfr_grow(ctx->unapplied, &ctx->unapplied_capacity, ctx->nunapplied + 1,
-                                    sizeof(cfr_unapplied));
+                                  sizeof(cfr_unapplied));
   if (!grown) return SQLITE_NOMEM;
   ctx->unapplied = grown;
   cfr_unapplied *u = &grown[ctx->nunapplied];
   u->schema_name = sqlite3_mprintf("%s", schema_name);
   u->table_name = sqlite3_mprintf("%s", table_name);
   u->zone_id = sqlite3_mprintf("%s", zone_id);
+  u->change = *change;
   if (!u->schema_name || !u->table_name || !u->zone_id) {
     free_unapplied_entry(u);
     return SQLITE_NOMEM;
   }
-  u->change = *change;
   ctx->nunapplied++;
   return SQLITE_OK;
 }
 
-int cfr_context_set_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
-                              const char *zone_id, const cfr_change *changes, int n) {
-  cfr_context_clear_unapplied(ctx, schema_name, table_name);
+int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const char *table_name,
+                                const char *zone_id, const cfr_change *changes, int n) {
   for (int i = 0; i < n; i++) {
+    int k = find_unapplied(ctx, schema_name, table_name, changes[i].mapping.origin_ip);
+    if (k >= 0) remove_unapplied(ctx, k);
     if (changes[i].applied) continue;
     int rc = append_unapplied(ctx, schema_name, table_name, zone_id, &changes[i]);
     if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                                  const char *origin_ip) {
+  int k = find_unapplied(ctx, schema_name, table_name, origin_ip);
+  if (k >= 0) remove_unapplied(ctx, k);
+}
+
+int cfr_context_rename_unapplied(cfr_context *ctx, const char *schema_name, const char *old_name,
+                                 const char *new_name) {
+  for (int i = 0; i < ctx->nunapplied; i++) {
+    cfr_unapplied *u = &ctx->unapplied[i];
+    if (!same_table(u, schema_name, old_name)) continue;
+    char *name = sqlite3_mprintf("%s", new_name);
+    if (!name) return SQLITE_NOMEM;
+    sqlite3_free((char *)u->table_name);
+    u->table_name = name;
   }
   return SQLITE_OK;
 }
@@ -175,6 +204,18 @@ int cfr_context_unapplied_count(const cfr_context *ctx) { return ctx->nunapplied
 const cfr_unapplied *cfr_context_unapplied(const cfr_context *ctx, int index) {
   assert(index >= 0 && index < ctx->nunapplied);
   return &ctx->unapplied[index];
+}
+
+void cfr_context_note_commit_failure(cfr_context *ctx, const char *table_name, const char *why) {
+  if (ctx->commit_failure) return; /* the first failure is the one that stopped the COMMIT */
+  ctx->commit_failure = sqlite3_mprintf("the COMMIT failed at table %s: %s", table_name, why ? why : "error");
+}
+
+const char *cfr_context_commit_failure(const cfr_context *ctx) { return ctx->commit_failure; }
+
+void cfr_context_forget_commit_failure(cfr_context *ctx) {
+  sqlite3_free(ctx->commit_failure);
+  ctx->commit_failure = NULL;
 }
 
 /* ---- region lists per zone ---- */

@@ -45,15 +45,29 @@ typedef struct cfr_unapplied {
   const char *schema_name; /* the database holding the table: "main", or an attached one */
   const char *table_name;
   const char *zone_id;     /* "" for a local table */
-  cfr_change change;       /* kind, mapping, error */
+  cfr_change change;       /* kind, end state, error */
 } cfr_unapplied;
 
-/* Replaces the table's list with the changes whose applied flag is 0. */
-int cfr_context_set_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
-                              const char *zone_id, const cfr_change *changes, int n);
-void cfr_context_clear_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name);
+/* Records what a COMMIT (or a retry) did with each change: an applied change takes its IP off the
+** table's list; one that was not applied replaces whatever was listed for its IP. IPs the changes do
+** not name keep their entries. */
+int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const char *table_name,
+                                const char *zone_id, const cfr_change *changes, int n);
+/* Takes one IP off a table's list (it reached its end state some other way). */
+void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                                  const char *origin_ip);
+/* ALTER TABLE … RENAME: the table's entries follow it. */
+int cfr_context_rename_unapplied(cfr_context *ctx, const char *schema_name, const char *old_name,
+                                 const char *new_name);
 int cfr_context_unapplied_count(const cfr_context *ctx);
 const cfr_unapplied *cfr_context_unapplied(const cfr_context *ctx, int index);
+
+/* A COMMIT failing at one table rolls the whole transaction back: the other tables' changes, sent
+** or not, are then listed too. The failing table notes it here (the text is copied); xBegin of the
+** next transaction forgets it. NULL when no COMMIT failed since. */
+void cfr_context_note_commit_failure(cfr_context *ctx, const char *table_name, const char *why);
+const char *cfr_context_commit_failure(const cfr_context *ctx);
+void cfr_context_forget_commit_failure(cfr_context *ctx);
 
 /* ---- supported-region lists per zone ---- */
 

@@ -44,7 +44,10 @@ typedef enum cfr_change_kind { CFR_UPSERT = 1, CFR_DELETE = 2 } cfr_change_kind;
 /* One item of a batch; `applied` and `error` are filled by the store. */
 typedef struct cfr_change {
   cfr_change_kind kind;
-  cfr_mapping mapping;               /* for deletes only origin_ip matters */
+  cfr_mapping mapping;               /* the end state; for deletes only origin_ip matters */
+  int existed;                       /* the IP had a mapping in the transaction's snapshot: */
+  char old_vendor[CFR_VENDOR_MAX];   /* ... this one */
+  char old_region[CFR_REGION_MAX];
   int applied;                       /* 1 applied, 0 not */
   char error[CFR_ERROR_MAX];         /* why not, when applied == 0 */
 } cfr_change;
@@ -61,6 +64,12 @@ typedef struct cfr_batch {
 } cfr_batch;
 
 typedef struct cfr_store cfr_store;
+
+/* Told of each batch as soon as its outcome is known (for progress shown while a step runs). */
+typedef struct cfr_batch_listener {
+  void (*done)(void *arg, const cfr_batch *batch);
+  void *arg;
+} cfr_batch_listener;
 
 typedef struct cfr_store_methods {
   /* 1 when batches are applied inside the database transaction, so that a failed COMMIT applies
@@ -82,7 +91,7 @@ typedef struct cfr_store_methods {
                   int *found, char **err);
   /* Applies the batches of one step of a COMMIT, concurrently where the store can. Once a batch's
   ** request fails, batches not yet sent are left unsent. Never marks an item applied unless it is. */
-  void (*apply)(cfr_store *store, cfr_batch *batches, int n);
+  void (*apply)(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener);
   /* The list to validate regions against, owned by the store (or the connection), and the zone
   ** whose list it is (NULL: the built-in list), for pointing the user to it. */
   int (*regions)(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err);

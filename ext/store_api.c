@@ -385,13 +385,15 @@ static int send_batch(api_store *s, cfr_batch *batch) {
   return rc;
 }
 
-static void api_apply(cfr_store *store, cfr_batch *batches, int n) {
+static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
   api_store *s = (api_store *)store;
   int failed = 0;
   for (int b = 0; b < n; b++) {
     batches[b].sent = !failed;
-    batches[b].rc = failed ? SQLITE_OK : send_batch(s, &batches[b]);
+    if (failed) continue;
+    batches[b].rc = send_batch(s, &batches[b]);
     if (batches[b].rc != SQLITE_OK) failed = 1;
+    listener->done(listener->arg, &batches[b]);
   }
 }
 

@@ -140,7 +140,7 @@ static void now_rfc3339(char out[CFR_TIME_MAX]) {
   strftime(out, CFR_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void local_apply(cfr_store *store, cfr_batch *batches, int n) {
+static void local_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
   local_store *s = (local_store *)store;
   char now[CFR_TIME_MAX];
   now_rfc3339(now);
@@ -153,6 +153,7 @@ static void local_apply(cfr_store *store, cfr_batch *batches, int n) {
       batch->rc = apply_one(s, &batch->changes[i], now, &batch->err);
       failed = batch->rc != SQLITE_OK;
     }
+    if (batch->sent) listener->done(listener->arg, batch);
   }
 }
 

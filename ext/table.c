@@ -154,6 +154,7 @@ static int table_rename(sqlite3_vtab *vtab, const char *new_name) {
   if (!name) return SQLITE_NOMEM;
   char *err = NULL;
   int rc = tab->store->methods->rename ? tab->store->methods->rename(tab->store, new_name, &err) : SQLITE_OK;
+  if (rc == SQLITE_OK) rc = cfr_context_rename_unapplied(tab->ctx, tab->schema, tab->name, new_name);
   if (rc != SQLITE_OK) {
     sqlite3_free(name);
     return cfr_table_error(tab, rc, sqlite3_mprintf("cannot rename: %z", err));

@@ -14,8 +14,9 @@ typedef struct cfr_shared_view {
   int refs;
 } cfr_shared_view;
 
-/* Where the table is in SQLite's transaction protocol (checked by asserts). */
-typedef enum cfr_tx_state { CFR_TX_NONE, CFR_TX_OPEN, CFR_TX_SYNCED } cfr_tx_state;
+/* Where the table is in SQLite's transaction protocol (checked by asserts). FAILED: its xSync
+** could not apply everything, and the transaction is being rolled back. */
+typedef enum cfr_tx_state { CFR_TX_NONE, CFR_TX_OPEN, CFR_TX_SYNCED, CFR_TX_FAILED } cfr_tx_state;
 
 typedef struct cfr_table {
   sqlite3_vtab base;

@@ -246,6 +246,7 @@ int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3
 int cfr_table_begin(sqlite3_vtab *vtab) {
   cfr_table *tab = (cfr_table *)vtab;
   if (tab->tx != CFR_TX_NONE) return SQLITE_OK;
+  cfr_context_forget_commit_failure(tab->ctx); /* a new transaction */
   /* xBegin runs before the writing statement opens any cursor, so a live view here belongs to
   ** statements still open (an unfinished SELECT): they keep it as their snapshot, and the
   ** transaction starts its own, so its writes never show up half-way through their rows. */
@@ -275,8 +276,27 @@ int cfr_table_sync(sqlite3_vtab *vtab) {
   tab->tx = CFR_TX_SYNCED;
   cfr_commit_target target = {tab->store, tab->ctx, tab->schema, tab->name};
   char *err = NULL;
-  int rc = cfr_commit_send(&target, view, &err);
-  return rc == SQLITE_OK ? rc : cfr_table_error(tab, rc, err);
+  cfr_commit_reconcile(&target, view);
+  int rc = cfr_commit_view(&target, view, &err);
+  if (rc == SQLITE_OK) return rc;
+  tab->tx = CFR_TX_FAILED;
+  cfr_context_note_commit_failure(tab->ctx, tab->name, err);
+  return cfr_table_error(tab, rc, err);
+}
+
+/* The transaction is rolled back because another table's COMMIT failed: this table's changes were
+** either never sent, or sent to a transactional store that now rolls them back. Either way they
+** are listed as unapplied, so that nothing the user wrote goes missing without a trace. */
+static int list_rolled_back(cfr_table *tab, cfr_view *view, const char *failure) {
+  cfr_change *changes;
+  int n;
+  int rc = cfr_view_changes(view, &changes, &n);
+  if (rc != SQLITE_OK) return rc;
+  const char *how = tab->tx == CFR_TX_OPEN ? "not sent" : "rolled back";
+  for (int i = 0; i < n; i++) snprintf(changes[i].error, sizeof(changes[i].error), "%s: %s", how, failure);
+  rc = cfr_context_record_outcomes(tab->ctx, tab->schema, tab->name, tab->store->zone_id, changes, n);
+  sqlite3_free(changes);
+  return rc;
 }
 
 int cfr_table_commit(sqlite3_vtab *vtab) {
@@ -290,9 +310,15 @@ int cfr_table_commit(sqlite3_vtab *vtab) {
 int cfr_table_rollback(sqlite3_vtab *vtab) {
   cfr_table *tab = (cfr_table *)vtab;
   cfr_view *view = write_view(tab);
+  const char *failure = cfr_context_commit_failure(tab->ctx);
+  int sent = tab->tx == CFR_TX_SYNCED;
+  int rc = SQLITE_OK;
+  if (view && failure && tab->tx != CFR_TX_NONE && tab->tx != CFR_TX_FAILED &&
+      (!sent || tab->store->methods->transactional))
+    rc = list_rolled_back(tab, view, failure);
   if (view) cfr_view_discard_changes(view);
   end_transaction(tab);
-  return SQLITE_OK;
+  return rc;
 }
 
 int cfr_table_savepoint(sqlite3_vtab *vtab, int level) {

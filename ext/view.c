@@ -72,6 +72,7 @@ int cfr_view_present_count(const cfr_view *view) {
 }
 
 void cfr_view_set_store_total(cfr_view *view, int total) { view->store_total = total; }
+int cfr_view_base_count(const cfr_view *view) { return view->complete ? view->base_present : view->store_total; }
 int cfr_view_has_store_total(const cfr_view *view) { return view->complete || view->store_total >= 0; }
 int cfr_view_note_write_lookup(cfr_view *view) { return ++view->write_lookups; }
 const cfr_row *cfr_view_row(const cfr_view *view, int index) { return &view->rows[index]; }
@@ -281,6 +282,9 @@ static void change_from_row(cfr_change *c, const cfr_row *row, cfr_change_kind k
   const cfr_value *v = kind == CFR_DELETE ? &row->base : &row->cur;
   memcpy(c->mapping.vendor, v->vendor, sizeof(c->mapping.vendor));
   memcpy(c->mapping.region, v->region, sizeof(c->mapping.region));
+  c->existed = row->base.present;
+  memcpy(c->old_vendor, row->base.vendor, sizeof(c->old_vendor));
+  memcpy(c->old_region, row->base.region, sizeof(c->old_region));
 }
 
 int cfr_view_changes(const cfr_view *view, cfr_change **out, int *n) {
@@ -293,7 +297,6 @@ int cfr_view_changes(const cfr_view *view, cfr_change **out, int *n) {
   cfr_change *changes = sqlite3_malloc64((sqlite3_uint64)count * sizeof(cfr_change));
   if (!changes) return SQLITE_NOMEM;
   int k = 0;
-  /* Deletes first: they make room under the per-zone limit for the upserts that follow. */
   for (int r = 0; r < view->nrows; r++) {
     const cfr_row *row = &view->rows[r];
     if (row->base.present && !row->cur.present) change_from_row(&changes[k++], row, CFR_DELETE);

@@ -44,6 +44,8 @@ const cfr_row *cfr_view_row(const cfr_view *view, int index);
 int cfr_view_present_count(const cfr_view *view);
 /* The store's number of mappings when the snapshot began, for counting without a full listing. */
 void cfr_view_set_store_total(cfr_view *view, int total);
+/* The store's number of mappings when the snapshot began; -1 when unknown. */
+int cfr_view_base_count(const cfr_view *view);
 int cfr_view_has_store_total(const cfr_view *view);
 /* Counts a point lookup made for a write; returns how many this view has made. */
 int cfr_view_note_write_lookup(cfr_view *view);
@@ -66,7 +68,8 @@ int cfr_view_sorted(const cfr_view *view, int **out, int *n);
 /* Sorts row indices in numeric IP order (the `ip` collation's order). */
 int cfr_view_sort_rows(const cfr_view *view, int *rows, int n);
 
-/* The pending changes (deletes first, then upserts), as an array owned by the caller. */
+/* The pending changes (deletes, then upserts, each in the order the rows were first seen), as an
+** array owned by the caller (sqlite3_free). */
 int cfr_view_changes(const cfr_view *view, cfr_change **out, int *n);
 
 #endif

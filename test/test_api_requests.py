@@ -129,7 +129,7 @@ class RequestCountCases:
         self.assertNoWrites()
         ex("COMMIT")
         self.assertEqual([(e["method"], e["items"]) for e in self.writes()],
-                         [("DELETE", 1), (self.upsert_method, 2)])
+                         [(self.upsert_method, 2), ("DELETE", 1)])  # upserts first, deletes last
         self.assertState([("10.0.0.1", "gcp", "us-central1"), ("10.0.0.3", "aws", "us-east-1"),
                           ("10.0.0.4", "aws", "us-east-1"), ("10.0.0.5", "oci", "us-ashburn-1")])
 

@@ -85,8 +85,9 @@ class WriteCases:
         self.fake.seed([("10.0.0.1", "gcp", "us-central1"), ("10.0.0.2", "aws", "us-east-1")])
         self.db.execute("UPDATE t SET origin_ip = '2001:DB8::9' WHERE origin_ip = '10.0.0.1'")
         self.assertState([("2001:db8::9", "gcp", "us-central1"), ("10.0.0.2", "aws", "us-east-1")])
+        # The new IP is written before the old one is removed: a move never leaves the zone without it.
         self.assertEqual([(e["method"], e["path"].rsplit("/", 1)[1], e["items"]) for e in self.writes()],
-                         [("DELETE", "batch", 1), (self.upsert_method, "batch", 1)])
+                         [(self.upsert_method, "batch", 1), ("DELETE", "batch", 1)])
         # Moving onto an IP that has a mapping is a constraint error, nothing sent.
         self.fake.clear_log()
         with self.assertRaises(sqlite3.IntegrityError) as cm:
