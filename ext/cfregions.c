@@ -14,9 +14,6 @@ SQLITE_EXTENSION_INIT1
 
 int cfr_supported_regions_register(sqlite3 *db, cfr_conn *conn);
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
 int sqlite3_cfregions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   int rc = cfr_ip_sql_register(db);
