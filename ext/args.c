@@ -208,9 +208,10 @@ static int parse_one(const char *arg, cfr_table_args *out, unsigned *seen, char 
   int rc = -1;
   char *eq = strchr(copy, '=');
   if (!eq) {
-    char *v = shown(trim(copy));
-    *err = sqlite3_mprintf("argument %s: expected key=value", v ? v : "");
-    sqlite3_free(v);
+    /* A known key is named; anything else may be a secret pasted alone, and is not repeated. */
+    char *key = trim(copy);
+    if (key_index(key) >= 0) *err = sqlite3_mprintf("argument '%s': expected key=value", key);
+    else *err = sqlite3_mprintf("an argument without '=': expected key=value (the text is not repeated here)");
   } else {
     *eq = 0;
     char *key = trim(copy), *value = trim(eq + 1);

@@ -226,7 +226,12 @@ void cfr_view_release(cfr_view *view, int level) {
 }
 
 void cfr_view_rollback_to(cfr_view *view, int level) {
-  if (level < 0) level = 0;
+  /* Level -1: ROLLBACK TO the savepoint that opened the transaction. Everything the transaction
+  ** wrote goes, and the transaction goes on: the snapshot is what it started from. */
+  if (level < 0) {
+    cfr_view_discard_changes(view);
+    return;
+  }
   int target = level < view->nmarks ? view->marks[level] : view->nundo;
   while (view->nundo > target) {
     view->nundo--;

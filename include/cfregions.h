@@ -13,11 +13,19 @@
 extern "C" {
 #endif
 
+/* The extension is built with -fvisibility=hidden: this entry point is the one symbol its .so
+** exports, so the internal functions of its modules cannot clash with the loading program's. */
+#if defined(__GNUC__)
+#define CFREGIONS_EXPORT __attribute__((visibility("default")))
+#else
+#define CFREGIONS_EXPORT
+#endif
+
 struct sqlite3;
 struct sqlite3_api_routines;
 
-int sqlite3_cfregions_init(struct sqlite3 *db, char **pzErrMsg,
-                           const struct sqlite3_api_routines *pApi);
+CFREGIONS_EXPORT int sqlite3_cfregions_init(struct sqlite3 *db, char **pzErrMsg,
+                                            const struct sqlite3_api_routines *pApi);
 
 #ifdef __cplusplus
 }
