@@ -23,6 +23,7 @@ int sqlite3_cfregions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routi
   /* The origin_cloud_regions module owns ctx from here on, even if registering it fails. */
   if (rc == SQLITE_OK) rc = cfr_table_register(db, ctx);
   if (rc == SQLITE_OK) rc = cfr_context_sql_register(db, ctx);
+  if (rc == SQLITE_OK) rc = cfr_recovery_register(db, ctx);
   if (rc == SQLITE_OK) rc = cfr_supported_regions_register(db, ctx);
   if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("cfregions: %s", sqlite3_errmsg(db));
   return rc;

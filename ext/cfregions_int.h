@@ -70,6 +70,8 @@ int cfr_table_register(sqlite3 *db, cfr_context *ctx);
 /* context_sql.c: cfregions_set_token(), cfregions_set_credentials(), cfregions_allow_base_url()
 ** and the cfregions_unapplied table. */
 int cfr_context_sql_register(sqlite3 *db, cfr_context *ctx);
+/* recovery.c: cfregions_retry() and the cfregions_pending table. */
+int cfr_recovery_register(sqlite3 *db, cfr_context *ctx);
 /* supported_regions.c: the eponymous supported_regions table. */
 int cfr_supported_regions_register(sqlite3 *db, cfr_context *ctx);
 

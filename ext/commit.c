@@ -2,6 +2,7 @@
 ** commit.c — the COMMIT engine. See commit.h.
 */
 #include "commit.h"
+#include "snapshot.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -221,4 +222,81 @@ void cfr_commit_reconcile(const cfr_commit_target *t, const cfr_view *view) {
     if (row >= 0 && reached(cfr_view_row(view, row), &u->change))
       cfr_context_forget_unapplied(t->ctx, t->schema, t->table, u->change.mapping.origin_ip);
   }
+}
+
+static int same_table(const cfr_unapplied *u, const cfr_commit_target *t) {
+  return sqlite3_stricmp(u->table_name, t->table) == 0 && sqlite3_stricmp(u->schema_name, t->schema) == 0;
+}
+
+/* The end states listed for the table, copied (the list changes while they are sent). */
+static int listed_changes(const cfr_commit_target *t, cfr_change **out, int *n) {
+  int count = 0, total = cfr_context_unapplied_count(t->ctx);
+  for (int i = 0; i < total; i++) count += same_table(cfr_context_unapplied(t->ctx, i), t);
+  *out = NULL;
+  *n = 0;
+  if (count == 0) return SQLITE_OK;
+  cfr_change *changes = sqlite3_malloc64((sqlite3_uint64)count * sizeof(cfr_change));
+  if (!changes) return SQLITE_NOMEM;
+  for (int i = 0, k = 0; i < total; i++) {
+    const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
+    if (same_table(u, t)) changes[k++] = u->change;
+  }
+  *out = changes;
+  *n = count;
+  return SQLITE_OK;
+}
+
+/* Loads what the store holds now for the listed IPs into a fresh view, and the store's count when
+** an upsert would add a mapping (the first step of the plan needs it). */
+static int load_listed(const cfr_commit_target *t, cfr_view *view, const cfr_change *changes, int n,
+                       double estimated_rows, char **err) {
+  char (*ips)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)n * CFR_IP_TEXT_MAX);
+  int *rows = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+  int rc = ips && rows ? SQLITE_OK : SQLITE_NOMEM, found = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) memcpy(ips[i], changes[i].mapping.origin_ip, CFR_IP_TEXT_MAX);
+  if (rc == SQLITE_OK) rc = cfr_snapshot_rows_of(t->store, view, ips, n, estimated_rows, rows, &found, err);
+  int adds = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    adds |= changes[i].kind == CFR_UPSERT && cfr_view_find(view, ips[i]) >= 0 &&
+            !cfr_view_row(view, cfr_view_find(view, ips[i]))->base.present;
+  if (rc == SQLITE_OK && adds) rc = cfr_snapshot_count(t->store, view, err);
+  sqlite3_free(ips);
+  sqlite3_free(rows);
+  return rc;
+}
+
+int cfr_commit_retry(const cfr_commit_target *t, double estimated_rows, int *applied, char **err) {
+  cfr_change *changes;
+  int n;
+  *applied = 0;
+  int rc = listed_changes(t, &changes, &n);
+  if (rc != SQLITE_OK || n == 0) return rc;
+  cfr_view *view = cfr_view_new();
+  if (!view) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = load_listed(t, view, changes, n, estimated_rows, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    const char *ip = changes[i].mapping.origin_ip;
+    int row = cfr_view_find(view, ip);
+    if (row >= 0 && reached(cfr_view_row(view, row), &changes[i])) {
+      cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ip);
+      continue;
+    }
+    cfr_value value;
+    memset(&value, 0, sizeof(value));
+    value.present = changes[i].kind == CFR_UPSERT;
+    memcpy(value.vendor, changes[i].mapping.vendor, sizeof(value.vendor));
+    memcpy(value.region, changes[i].mapping.region, sizeof(value.region));
+    rc = cfr_view_set(view, ip, &value);
+  }
+  cfr_commit_plan plan;
+  memset(&plan, 0, sizeof(plan));
+  if (rc == SQLITE_OK) rc = cfr_commit_plan_make(view, &plan);
+  if (rc == SQLITE_OK && plan.n > 0) {
+    rc = cfr_commit_send(t, &plan, "cfregions_retry", err);
+    *applied = count_applied(plan.changes, plan.n);
+  }
+  cfr_commit_plan_clear(&plan);
+  cfr_view_free(view);
+  sqlite3_free(changes);
+  return rc;
 }

@@ -50,6 +50,11 @@ int cfr_commit_send(const cfr_commit_target *target, cfr_commit_plan *plan, cons
 ** change, someone else's edit, a re-run). */
 void cfr_commit_reconcile(const cfr_commit_target *target, const cfr_view *view);
 
+/* cfregions_retry: sends the table's unapplied changes again. IPs the store already shows in
+** their end state are taken off the list without a write; the rest go out like a COMMIT (same
+** order, same batches, same outcome records). *applied: how many this call applied. */
+int cfr_commit_retry(const cfr_commit_target *target, double estimated_rows, int *applied, char **err);
+
 /* The same for the view's pending changes: plan, then send. */
 int cfr_commit_view(const cfr_commit_target *target, const cfr_view *view, char **err);
 

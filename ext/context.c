@@ -14,6 +14,8 @@ typedef struct zone_regions {
 } zone_regions;
 
 struct cfr_context {
+  struct cfr_table **tables; /* connected origin_cloud_regions tables, not owned */
+  int ntables, tables_capacity;
   char *token;           /* cfregions_set_token(); wiped when replaced */
   char *email, *key;     /* cfregions_set_credentials() */
   char **allowed_urls;   /* cfregions_allow_base_url() */
@@ -54,7 +56,35 @@ void cfr_context_free(void *p) {
   }
   sqlite3_free(ctx->zones);
   sqlite3_free(ctx->commit_failure);
+  /* SQLite disconnects every table before it destroys the module that owns this context. */
+  assert(ctx->ntables == 0);
+  sqlite3_free(ctx->tables);
   sqlite3_free(ctx);
+}
+
+/* ---- tables ---- */
+
+int cfr_context_add_table(cfr_context *ctx, struct cfr_table *table) {
+  struct cfr_table **grown = cfr_grow(ctx->tables, &ctx->tables_capacity, ctx->ntables + 1, sizeof(*grown));
+  if (!grown) return SQLITE_NOMEM;
+  ctx->tables = grown;
+  grown[ctx->ntables++] = table;
+  return SQLITE_OK;
+}
+
+void cfr_context_remove_table(cfr_context *ctx, struct cfr_table *table) {
+  for (int i = 0; i < ctx->ntables; i++) {
+    if (ctx->tables[i] != table) continue;
+    ctx->tables[i] = ctx->tables[--ctx->ntables];
+    return;
+  }
+}
+
+int cfr_context_table_count(const cfr_context *ctx) { return ctx->ntables; }
+
+struct cfr_table *cfr_context_table(const cfr_context *ctx, int index) {
+  assert(index >= 0 && index < ctx->ntables);
+  return ctx->tables[index];
 }
 
 /* ---- credentials ---- */

@@ -13,6 +13,15 @@
 cfr_context *cfr_context_new(void);
 void cfr_context_free(void *ctx);
 
+/* ---- the connection's origin_cloud_regions tables (for cfregions_pending, cfregions_retry) ---- */
+
+struct cfr_table;
+/* A table registers itself when connected and leaves when disconnected. */
+int cfr_context_add_table(cfr_context *ctx, struct cfr_table *table);
+void cfr_context_remove_table(cfr_context *ctx, struct cfr_table *table);
+int cfr_context_table_count(const cfr_context *ctx);
+struct cfr_table *cfr_context_table(const cfr_context *ctx, int index);
+
 /* ---- credentials ---- */
 
 /* Replaces the connection's token, or its email + global API key (NULL or "" clears). The old

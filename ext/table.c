@@ -78,6 +78,7 @@ static const char table_schema[] =
 
 static void free_table(cfr_table *tab) {
   if (!tab) return;
+  if (tab->registered) cfr_context_remove_table(tab->ctx, tab);
   /* DROP TABLE inside a transaction that wrote to the table: SQLite destroys it without calling
   ** xCommit or xRollback, so the transaction's reference to its view is still held here. */
   if (tab->tx != CFR_TX_NONE && tab->current) cfr_table_release_view(tab, tab->current);
@@ -112,6 +113,11 @@ static int connect_table(sqlite3 *db, void *aux, int argc, const char *const *ar
     free_table(tab);
     return rc;
   }
+  if ((rc = cfr_context_add_table(tab->ctx, tab)) != SQLITE_OK) {
+    free_table(tab);
+    return rc;
+  }
+  tab->registered = 1;
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   /* A table that talks to the network with the user's credentials is never driven from a trigger
   ** or view in a schema the user did not write themselves. */
