@@ -2,6 +2,7 @@
 ** commit.c — the COMMIT engine. See commit.h.
 */
 #include "commit.h"
+#include "journal.h"
 #include "snapshot.h"
 
 #include <stdio.h>
@@ -82,6 +83,12 @@ void cfr_commit_plan_clear(cfr_commit_plan *plan) {
 
 /* ---- sending ---- */
 
+/* Each batch's outcome as soon as it is known: into the journal, and onto the terminal. */
+typedef struct batch_watch {
+  struct progress *progress;
+  cfr_journal *journal;
+} batch_watch;
+
 /* Progress of a long COMMIT on a terminal. Only the COMMIT engine writes to the user's terminal,
 ** and only when stderr is one: inside Datasette or a script nothing is printed. The count shown is
 ** what was sent and answered; a COMMIT stopped by a failure ends the line where it stopped. */
@@ -98,8 +105,7 @@ static void progress_start(progress *p, const char *table, int total, int reques
   p->total = total;
 }
 
-static void progress_batch_done(void *arg, const cfr_batch *batch) {
-  progress *p = arg;
+static void progress_batch_done(progress *p, const cfr_batch *batch) {
   p->done += batch->n;
   if (!p->shown) return;
   fprintf(stderr, "\r%s: %d/%d changes sent", p->table, p->done, p->total);
@@ -110,6 +116,14 @@ static void progress_end(const progress *p) {
   if (p->shown && p->done > 0) fputc('\n', stderr);
 }
 
+static void batch_done(void *arg, const cfr_batch *batch) {
+  batch_watch *w = arg;
+  /* A journal that cannot take the outcome still holds the change as sent: after a crash it is
+  ** listed as interrupted, which is the safe side. */
+  cfr_journal_record(w->journal, batch->changes, batch->n);
+  progress_batch_done(w->progress, batch);
+}
+
 static void mark_unapplied(cfr_change *changes, int n, const char *why) {
   for (int k = 0; k < n; k++) {
     if (changes[k].applied || changes[k].error[0]) continue; /* keep the item's own reason */
@@ -118,9 +132,9 @@ static void mark_unapplied(cfr_change *changes, int n, const char *why) {
 }
 
 /* Sends one step's batches; returns the first failed request's error (sqlite3 memory) or NULL. */
-static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, progress *p) {
+static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, batch_watch *w) {
   if (n == 0) return NULL;
-  cfr_batch_listener listener = {progress_batch_done, p};
+  cfr_batch_listener listener = {batch_done, w};
   t->store->methods->apply(t->store, batches, n, &listener);
   char *request_error = NULL;
   for (int b = 0; b < n; b++) {
@@ -173,10 +187,24 @@ static char *failure_message(const char *table, const char *what, const cfr_chan
   return sqlite3_str_finish(s);
 }
 
+/* The IPs of the plan, for the journal (sqlite3 memory). */
+static char (*plan_ips(const cfr_commit_plan *plan))[CFR_IP_TEXT_MAX] {
+  char (*ips)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)(plan->n ? plan->n : 1) * CFR_IP_TEXT_MAX);
+  for (int i = 0; ips && i < plan->n; i++) memcpy(ips[i], plan->changes[i].mapping.origin_ip, CFR_IP_TEXT_MAX);
+  return ips;
+}
+
 int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const char *what, char **err) {
   char *request_error = NULL;
   progress p;
   progress_start(&p, t->table, plan->n, plan->nbatches);
+  batch_watch watch = {&p, NULL};
+  /* Before the first request, the change list is on disk: a crash cannot lose it. */
+  char *journal_error = NULL;
+  if (cfr_journal_begin(t->journal, t->table, t->store->zone_id, plan->changes, plan->n, &watch.journal,
+                        &journal_error) != SQLITE_OK)
+    request_error = sqlite3_mprintf("not sent: %s", journal_error ? journal_error : "the COMMIT journal could not be written");
+  sqlite3_free(journal_error);
   for (int s = 0; s < CFR_STEPS; s++) {
     cfr_batch *batches = &plan->batches[plan->step_start[s]];
     int n = plan->step_start[s + 1] - plan->step_start[s];
@@ -184,9 +212,16 @@ int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const cha
       for (int b = 0; b < n; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier request failed");
       continue;
     }
-    request_error = send_step(t, batches, n, &p);
+    request_error = send_step(t, batches, n, &watch);
   }
   progress_end(&p);
+  if (watch.journal) {
+    char (*ips)[CFR_IP_TEXT_MAX] = plan_ips(plan);
+    char *why = NULL;
+    cfr_journal_end(watch.journal, (const char (*)[CFR_IP_TEXT_MAX])ips, ips ? plan->n : 0, &why);
+    sqlite3_free(why); /* the outcomes are recorded below; a stale journal line only repeats them */
+    sqlite3_free(ips);
+  }
   if (request_error && t->store->methods->transactional) relabel_rolled_back(plan->changes, plan->n, request_error);
   sqlite3_free(request_error);
   int rc = cfr_context_record_outcomes(t->ctx, t->schema, t->table, t->store->zone_id, plan->changes, plan->n);
@@ -214,13 +249,22 @@ static int reached(const cfr_row *row, const cfr_change *c) {
   return b->present && strcmp(b->vendor, c->mapping.vendor) == 0 && strcmp(b->region, c->mapping.region) == 0;
 }
 
+/* Takes an IP off the list and out of the journal: it reached its end state. */
+static void forget(const cfr_commit_target *t, const char *ip) {
+  char ips[1][CFR_IP_TEXT_MAX];
+  if (cfr_copy_field(ips[0], sizeof(ips[0]), ip) != 0) return;
+  char *why = NULL;
+  cfr_journal_settle(t->journal, t->table, (const char (*)[CFR_IP_TEXT_MAX])ips, 1, &why);
+  sqlite3_free(why); /* a stale line is dropped again when the IP is next settled */
+  cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ips[0]);
+}
+
 void cfr_commit_reconcile(const cfr_commit_target *t, const cfr_view *view) {
   for (int i = cfr_context_unapplied_count(t->ctx) - 1; i >= 0; i--) {
     const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
     if (sqlite3_stricmp(u->table_name, t->table) != 0 || sqlite3_stricmp(u->schema_name, t->schema) != 0) continue;
     int row = cfr_view_find(view, u->change.mapping.origin_ip);
-    if (row >= 0 && reached(cfr_view_row(view, row), &u->change))
-      cfr_context_forget_unapplied(t->ctx, t->schema, t->table, u->change.mapping.origin_ip);
+    if (row >= 0 && reached(cfr_view_row(view, row), &u->change)) forget(t, u->change.mapping.origin_ip);
   }
 }
 
@@ -278,7 +322,7 @@ int cfr_commit_retry(const cfr_commit_target *t, double estimated_rows, int *app
     const char *ip = changes[i].mapping.origin_ip;
     int row = cfr_view_find(view, ip);
     if (row >= 0 && reached(cfr_view_row(view, row), &changes[i])) {
-      cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ip);
+      forget(t, ip);
       continue;
     }
     cfr_value value;

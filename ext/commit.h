@@ -38,6 +38,7 @@ typedef struct cfr_commit_target {
   cfr_context *ctx;
   const char *schema;  /* "main", or an attached database */
   const char *table;
+  const char *journal; /* the database's COMMIT journal (journal.h); NULL: none */
 } cfr_commit_target;
 
 /* Sends the plan's batches step by step and records every outcome on the connection. SQLITE_OK

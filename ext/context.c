@@ -210,6 +210,12 @@ int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const
   return SQLITE_OK;
 }
 
+int cfr_context_list_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                               const char *zone_id, const cfr_change *change) {
+  if (find_unapplied(ctx, schema_name, table_name, change->mapping.origin_ip) >= 0) return SQLITE_OK;
+  return append_unapplied(ctx, schema_name, table_name, zone_id, change);
+}
+
 void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
                                   const char *origin_ip) {
   int k = find_unapplied(ctx, schema_name, table_name, origin_ip);

@@ -62,6 +62,10 @@ typedef struct cfr_unapplied {
 ** not name keep their entries. */
 int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const char *table_name,
                                 const char *zone_id, const cfr_change *changes, int n);
+/* Lists a change found in the COMMIT journal, unless the table's list has its IP already (what this
+** connection saw itself is newer). */
+int cfr_context_list_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
+                               const char *zone_id, const cfr_change *change);
 /* Takes one IP off a table's list (it reached its end state some other way). */
 void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
                                   const char *origin_ip);

@@ -209,7 +209,7 @@ static void retry_func(sqlite3_context *fctx, int argc, sqlite3_value **argv) {
     msg = sqlite3_mprintf("cfregions_retry: %s has writes pending in this transaction; COMMIT or "
                           "ROLLBACK them first", tab->name);
   else {
-    cfr_commit_target target = {tab->store, ctx, tab->schema, tab->name};
+    cfr_commit_target target = {tab->store, ctx, tab->schema, tab->name, tab->journal};
     char *err = NULL;
     rc = cfr_commit_retry(&target, tab->estimated_rows, &applied, &err);
     if (rc != SQLITE_OK) msg = sqlite3_mprintf("%s: %s", tab->name, err ? err : "out of memory");

@@ -12,6 +12,7 @@
 ** where the rows live is the store's business (store.h).
 */
 #include "table.h"
+#include "journal.h"
 #include "snapshot.h"
 
 #include <math.h>
@@ -83,9 +84,24 @@ static void free_table(cfr_table *tab) {
   ** xCommit or xRollback, so the transaction's reference to its view is still held here. */
   if (tab->tx != CFR_TX_NONE && tab->current) cfr_table_release_view(tab, tab->current);
   if (tab->store) tab->store->methods->close(tab->store);
+  sqlite3_free(tab->journal);
   sqlite3_free(tab->schema);
   sqlite3_free(tab->name);
   sqlite3_free(tab);
+}
+
+static int list_journaled(void *arg, const char *zone_id, const cfr_change *change) {
+  cfr_table *tab = arg;
+  return cfr_context_list_unapplied(tab->ctx, tab->schema, tab->name, zone_id, change);
+}
+
+/* A store that cannot roll back keeps a COMMIT journal beside a database file; what an earlier
+** connection or process could not apply is listed again on this one. */
+static int open_journal(cfr_table *tab, char **err) {
+  if (tab->store->methods->transactional) return SQLITE_OK;
+  int rc = cfr_journal_path(tab->db, tab->schema, &tab->journal);
+  if (rc == SQLITE_OK) rc = cfr_journal_read(tab->journal, tab->name, list_journaled, tab, err);
+  return rc;
 }
 
 static int connect_table(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -105,6 +121,7 @@ static int connect_table(sqlite3 *db, void *aux, int argc, const char *const *ar
   if (rc == SQLITE_OK && cfr_args_parse(argc, argv, &args, &why) != 0) rc = SQLITE_ERROR;
   if (rc == SQLITE_OK) rc = sqlite3_declare_vtab(db, table_schema);
   if (rc == SQLITE_OK) rc = cfr_store_open(db, tab->ctx, tab->schema, tab->name, &args, create, &tab->store, &why);
+  if (rc == SQLITE_OK) rc = open_journal(tab, &why);
   tab->readonly = args.readonly;
   cfr_args_clear(&args);
   if (rc != SQLITE_OK) {
@@ -161,6 +178,7 @@ static int table_rename(sqlite3_vtab *vtab, const char *new_name) {
   char *err = NULL;
   int rc = tab->store->methods->rename ? tab->store->methods->rename(tab->store, new_name, &err) : SQLITE_OK;
   if (rc == SQLITE_OK) rc = cfr_context_rename_unapplied(tab->ctx, tab->schema, tab->name, new_name);
+  if (rc == SQLITE_OK) rc = cfr_journal_rename(tab->journal, tab->name, new_name, &err);
   if (rc != SQLITE_OK) {
     sqlite3_free(name);
     return cfr_table_error(tab, rc, sqlite3_mprintf("cannot rename: %z", err));

@@ -274,7 +274,7 @@ int cfr_table_sync(sqlite3_vtab *vtab) {
   assert(tab->tx == CFR_TX_OPEN && tab->current);
   cfr_view *view = tab->current->view;
   tab->tx = CFR_TX_SYNCED;
-  cfr_commit_target target = {tab->store, tab->ctx, tab->schema, tab->name};
+  cfr_commit_target target = {tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
   char *err = NULL;
   cfr_commit_reconcile(&target, view);
   int rc = cfr_commit_view(&target, view, &err);
