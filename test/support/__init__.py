@@ -5,6 +5,8 @@
                       the zone, credentials and region lists the fake is started with
     support.mappings  numbered test mappings (ip_of, rows), their JSON form and address order, and
                       the bulk statements that write them (BULK_SQL, DELETE_SQL)
+    support.hostile   a database file crafted by an attacker (craft_database) and a loopback
+                      proxy trap that records whatever libcurl would send off the machine
     support.cases     the command line of every test file (main, so_path) and FakeTestCase, the base
                       of the API store's tests: one fake per class, an empty zone and a fresh table
                       `t` per test, assertions on the fake's state and request log
