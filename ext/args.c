@@ -91,7 +91,7 @@ static int set_api(cfr_table_args *a, const char *v, char **err) {
 ** (the database file must not choose where credentials go). The value is never repeated: a URL can
 ** carry a password. */
 static int set_base_url(cfr_table_args *a, const char *v, char **err) {
-  if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+  if (sqlite3_strnicmp(v, "https://", 8) != 0 && sqlite3_strnicmp(v, "http://", 7) != 0) {
     *err = sqlite3_mprintf("base_url: expected an https:// URL (the value is not repeated here)");
     return -1;
   }

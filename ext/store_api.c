@@ -49,6 +49,20 @@ typedef struct api_store {
 
 /* ---- where requests go, with which credentials ---- */
 
+/* Scheme and host are case-insensitive, and the default port is the same as none: folded here so
+** that an allowed URL matches however either was written. */
+static void fold_origin(char *url) {
+  char *host = strstr(url, "://");
+  if (!host) return;
+  host += 3;
+  char *end = host + strcspn(host, "/");
+  for (char *p = url; p < end; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  const char *port = strncmp(url, "https://", 8) == 0 ? ":443" : ":80";
+  size_t n = strlen(port);
+  if ((size_t)(end - host) > n && strncmp(end - n, port, n) == 0) memmove(end - n, end, strlen(end) + 1);
+}
+
 int cfr_api_normalize_base_url(const char *url, char **out, char **err) {
   cfr_http_base base;
   const char *problem = cfr_http_base_parse(url, &base);
@@ -60,6 +74,7 @@ int cfr_api_normalize_base_url(const char *url, char **out, char **err) {
   *out = sqlite3_mprintf("%s", base.url);
   free(base.url);
   free(base.host_port);
+  if (*out) fold_origin(*out);
   return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
