@@ -187,13 +187,6 @@ static char *failure_message(const char *table, const char *what, const cfr_chan
   return sqlite3_str_finish(s);
 }
 
-/* The IPs of the plan, for the journal (sqlite3 memory). */
-static char (*plan_ips(const cfr_commit_plan *plan))[CFR_IP_TEXT_MAX] {
-  char (*ips)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)(plan->n ? plan->n : 1) * CFR_IP_TEXT_MAX);
-  for (int i = 0; ips && i < plan->n; i++) memcpy(ips[i], plan->changes[i].mapping.origin_ip, CFR_IP_TEXT_MAX);
-  return ips;
-}
-
 int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const char *what, char **err) {
   char *request_error = NULL;
   progress p;
@@ -216,11 +209,9 @@ int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const cha
   }
   progress_end(&p);
   if (watch.journal) {
-    char (*ips)[CFR_IP_TEXT_MAX] = plan_ips(plan);
     char *why = NULL;
-    cfr_journal_end(watch.journal, (const char (*)[CFR_IP_TEXT_MAX])ips, ips ? plan->n : 0, &why);
+    cfr_journal_end(watch.journal, plan->changes, plan->n, &why);
     sqlite3_free(why); /* the outcomes are recorded below; a stale journal line only repeats them */
-    sqlite3_free(ips);
   }
   if (request_error && t->store->methods->transactional) relabel_rolled_back(plan->changes, plan->n, request_error);
   sqlite3_free(request_error);

@@ -14,6 +14,7 @@
 ** arguments once per statement, which is all these functions are ever used for.
 */
 #include "context.h"
+#include "journal.h"
 #include "store_api.h"
 
 #include <string.h>
@@ -78,8 +79,35 @@ typedef struct unapplied_cursor {
 
 typedef struct unapplied_table {
   sqlite3_vtab base;
+  sqlite3 *db;
   cfr_context *ctx;
 } unapplied_table;
+
+typedef struct journal_reader {
+  cfr_context *ctx;
+  const char *schema;
+} journal_reader;
+
+static int list_journaled(void *arg, const char *table, const char *zone_id, const cfr_change *change) {
+  journal_reader *r = arg;
+  return cfr_context_list_unapplied(r->ctx, r->schema, table, zone_id, change);
+}
+
+/* What the COMMIT journals of this connection's database files hold (an earlier connection's or
+** process's unapplied changes) joins the list, whether or not their tables were used yet. */
+static int read_journals(unapplied_table *t) {
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && sqlite3_db_name(t->db, i); i++) {
+    journal_reader reader = {t->ctx, sqlite3_db_name(t->db, i)};
+    char *path = NULL, *err = NULL;
+    rc = cfr_journal_path(t->db, reader.schema, &path);
+    if (rc == SQLITE_OK) rc = cfr_journal_read(path, NULL, list_journaled, &reader, &err);
+    if (rc != SQLITE_OK) cfr_vtab_error(&t->base, rc, "cfregions_unapplied: %s", err ? err : "out of memory");
+    sqlite3_free(err);
+    sqlite3_free(path);
+  }
+  return rc;
+}
 
 static int unapplied_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                              sqlite3_vtab **out, char **err) {
@@ -91,6 +119,7 @@ static int unapplied_connect(sqlite3 *db, void *aux, int argc, const char *const
   if (!t) return SQLITE_NOMEM;
   memset(t, 0, sizeof(*t));
   t->ctx = aux;
+  t->db = db;
   *out = &t->base;
   return SQLITE_OK;
 }
@@ -118,7 +147,7 @@ static int unapplied_close(sqlite3_vtab_cursor *cur) { sqlite3_free(cur); return
 static int unapplied_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idx; (void)idxStr; (void)argc; (void)argv;
   ((unapplied_cursor *)cur)->index = 0;
-  return SQLITE_OK;
+  return read_journals((unapplied_table *)cur->pVtab);
 }
 
 static int unapplied_next(sqlite3_vtab_cursor *cur) { ((unapplied_cursor *)cur)->index++; return SQLITE_OK; }

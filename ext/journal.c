@@ -326,32 +326,45 @@ int cfr_journal_record(cfr_journal *j, const cfr_change *changes, int n) {
 }
 
 typedef struct settle_args {
-  const char *commit;          /* this COMMIT: its applied changes go */
+  const char *commit;          /* this COMMIT, whose outcomes are `changes`; NULL: none */
   const char *table;
-  const char (*ips)[CFR_IP_TEXT_MAX];
+  const cfr_change *changes;   /* their IPs are settled */
+  const char (*ips)[CFR_IP_TEXT_MAX]; /* more settled IPs */
   int n;
 } settle_args;
 
-static int ip_in(const char (*ips)[CFR_IP_TEXT_MAX], int n, const char *ip) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(ips[i], ip) == 0) return 1;
-  return 0;
+static const char *settled_ip(const settle_args *a, int i) {
+  return a->changes ? a->changes[i].mapping.origin_ip : a->ips[i];
+}
+
+static int settled_index(const settle_args *a, const char *ip) {
+  for (int i = 0; i < a->n; i++)
+    if (strcmp(settled_ip(a, i), ip) == 0) return i;
+  return -1;
 }
 
 static void settle(record_list *l, void *arg) {
   settle_args *a = arg;
   for (int i = 0; i < l->n; i++) {
     record *r = &l->items[i];
+    if (r->state == STATE_APPLIED) { r->keep = 0; continue; } /* done, whoever did it */
     if (strcmp(r->table, a->table) != 0) continue;
-    if (a->commit && strcmp(r->commit, a->commit) == 0) r->keep = r->state != STATE_APPLIED;
-    else if (ip_in(a->ips, a->n, r->change.mapping.origin_ip) && !(r->state == STATE_SENT && running(r->commit, r->pid)))
+    int k = settled_index(a, r->change.mapping.origin_ip);
+    if (k < 0) continue;
+    if (a->commit && strcmp(r->commit, a->commit) == 0) {
+      const cfr_change *c = &a->changes[k];
+      r->state = c->applied ? STATE_APPLIED : STATE_FAILED;
+      memcpy(r->change.error, c->error, sizeof(r->change.error));
+      r->keep = !c->applied;
+    } else if (!(r->state == STATE_SENT && running(r->commit, r->pid))) {
       r->keep = 0; /* superseded, or in place: only a COMMIT still running elsewhere keeps its own */
+    }
   }
 }
 
-int cfr_journal_end(cfr_journal *j, const char (*settled)[CFR_IP_TEXT_MAX], int nsettled, char **err) {
+int cfr_journal_end(cfr_journal *j, const cfr_change *changes, int n, char **err) {
   if (!j) return SQLITE_OK;
-  settle_args a = {j->id, j->table, settled, nsettled};
+  settle_args a = {j->id, j->table, changes, NULL, n};
   int rc = edit_journal(j->path, settle, &a, err);
   set_active(j->id, 0);
   sqlite3_free(j->path);
@@ -363,7 +376,7 @@ int cfr_journal_end(cfr_journal *j, const char (*settled)[CFR_IP_TEXT_MAX], int 
 int cfr_journal_settle(const char *path, const char *table, const char (*ips)[CFR_IP_TEXT_MAX], int n,
                        char **err) {
   if (!path || n == 0) return SQLITE_OK;
-  settle_args a = {NULL, table, ips, n};
+  settle_args a = {NULL, table, NULL, ips, n};
   return edit_journal(path, settle, &a, err);
 }
 
@@ -391,9 +404,7 @@ int cfr_journal_rename(const char *path, const char *old_name, const char *new_n
   return rc == SQLITE_OK ? a.rc : rc;
 }
 
-int cfr_journal_read(const char *path, const char *table,
-                     int (*found)(void *arg, const char *zone_id, const cfr_change *change), void *arg,
-                     char **err) {
+int cfr_journal_read(const char *path, const char *table, cfr_journal_found found, void *arg, char **err) {
   if (!path) return SQLITE_OK;
   int fd, rc = lock_file(path, 0, &fd, err);
   if (rc != SQLITE_OK || fd < 0) return rc;
@@ -402,7 +413,7 @@ int cfr_journal_read(const char *path, const char *table,
   close(fd);
   for (int i = 0; rc == SQLITE_OK && i < l.n; i++) {
     record *r = &l.items[i];
-    if (strcmp(r->table, table) != 0 || r->state == STATE_APPLIED) continue;
+    if ((table && strcmp(r->table, table) != 0) || r->state == STATE_APPLIED) continue;
     if (r->state == STATE_SENT) {
       if (running(r->commit, r->pid)) continue;
       snprintf(r->change.error, sizeof(r->change.error),
@@ -410,7 +421,7 @@ int cfr_journal_read(const char *path, const char *table,
                "it may or may not have been applied");
     }
     r->change.applied = 0;
-    rc = found(arg, r->zone, &r->change);
+    rc = found(arg, r->table, r->zone, &r->change);
   }
   free_records(&l);
   return rc;

@@ -31,21 +31,21 @@ int cfr_journal_begin(const char *path, const char *table, const char *zone_id, 
                       int n, cfr_journal **out, char **err);
 /* Records the outcome of each change of a batch just answered. */
 int cfr_journal_record(cfr_journal *j, const cfr_change *changes, int n);
-/* Ends the COMMIT: its applied changes leave the journal; so do the records of finished COMMITs for
-** the IPs in `settled` (changed by this COMMIT, or found in their end state). The file is removed
-** when nothing is left. Frees j. */
-int cfr_journal_end(cfr_journal *j, const char (*settled)[CFR_IP_TEXT_MAX], int nsettled, char **err);
+/* Ends the COMMIT with the final outcome of each of its changes: the applied ones leave the
+** journal, the others stay with their errors; the records of finished COMMITs for the same IPs go
+** (this COMMIT superseded them), and so does every applied record. The file is removed when nothing
+** is left. Frees j. */
+int cfr_journal_end(cfr_journal *j, const cfr_change *changes, int n, char **err);
 
 /* Takes IPs off the journal (they reached their end state) without a COMMIT. */
 int cfr_journal_settle(const char *path, const char *table, const char (*ips)[CFR_IP_TEXT_MAX], int n,
                        char **err);
 
-/* What the journal still lists for a table: calls found() once per change, with its error
-** ("interrupted: …" for a COMMIT whose process is gone). Changes of COMMITs still running
-** elsewhere are not reported. */
-int cfr_journal_read(const char *path, const char *table,
-                     int (*found)(void *arg, const char *zone_id, const cfr_change *change), void *arg,
-                     char **err);
+/* What the journal still lists for a table (NULL: every table): calls found() once per change,
+** with its error ("interrupted: …" for a COMMIT whose process is gone). Changes of COMMITs still
+** running elsewhere are not reported. */
+typedef int (*cfr_journal_found)(void *arg, const char *table, const char *zone_id, const cfr_change *change);
+int cfr_journal_read(const char *path, const char *table, cfr_journal_found found, void *arg, char **err);
 
 /* ALTER TABLE … RENAME: the table's records follow it. */
 int cfr_journal_rename(const char *path, const char *old_name, const char *new_name, char **err);

@@ -90,9 +90,9 @@ static void free_table(cfr_table *tab) {
   sqlite3_free(tab);
 }
 
-static int list_journaled(void *arg, const char *zone_id, const cfr_change *change) {
+static int list_journaled(void *arg, const char *table, const char *zone_id, const cfr_change *change) {
   cfr_table *tab = arg;
-  return cfr_context_list_unapplied(tab->ctx, tab->schema, tab->name, zone_id, change);
+  return cfr_context_list_unapplied(tab->ctx, tab->schema, table, zone_id, change);
 }
 
 /* A store that cannot roll back keeps a COMMIT journal beside a database file; what an earlier

@@ -8,6 +8,7 @@
 */
 #include "table.h"
 #include "commit.h"
+#include "journal.h"
 #include "snapshot.h"
 
 #include <stdio.h>
@@ -295,6 +296,12 @@ static int list_rolled_back(cfr_table *tab, cfr_view *view, const char *failure)
   const char *how = tab->tx == CFR_TX_OPEN ? "not sent" : "rolled back";
   for (int i = 0; i < n; i++) snprintf(changes[i].error, sizeof(changes[i].error), "%s: %s", how, failure);
   rc = cfr_context_record_outcomes(tab->ctx, tab->schema, tab->name, tab->store->zone_id, changes, n);
+  /* Journaled like a COMMIT that failed before its first request, so they outlive the connection. */
+  cfr_journal *j = NULL;
+  char *err = NULL;
+  if (rc == SQLITE_OK && cfr_journal_begin(tab->journal, tab->name, tab->store->zone_id, changes, n, &j, &err) == SQLITE_OK)
+    cfr_journal_end(j, changes, n, &err);
+  sqlite3_free(err);
   sqlite3_free(changes);
   return rc;
 }
