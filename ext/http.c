@@ -37,6 +37,9 @@
 #define BODY_FIRST_CAP 4096
 #define SERVER_TEXT_MAX 200             /* characters of server-provided text in an error */
 #define BODY_CAP_LIMIT ((size_t)1 << 40) /* larger per-request caps are taken as this */
+/* cfr_http_get_many's cap per request: with 8 in flight, at most 64 MiB of answers at once. No
+** valid page or lookup comes near it. */
+#define MANY_MAX_BODY ((size_t)8 << 20)
 
 typedef enum { JOB_WAITING, JOB_RUNNING, JOB_DONE } job_state;
 
@@ -211,14 +214,16 @@ static void budget_detach(budget *b) {
 }
 
 /* Takes a slot for an attempt starting now when one is free. Returns the earliest time (monotonic
-** ms) an attempt may start: <= *now means the slot was taken. */
-static long long budget_take(budget *b, long long *now) {
+** ms) an attempt may start: <= *now means the slot was taken. *blocked tells whether what holds
+** the attempt back is a 429 of this credential rather than the window being full. */
+static long long budget_take(budget *b, long long *now, int *blocked) {
   pthread_mutex_lock(&budget_mu);
   long long t = now_ms(), earliest = t; /* read under the lock: the ring stays in time order */
   *now = t;
+  *blocked = 0;
   if (b) {
     if (b->count == b->limit) earliest = max_ll(earliest, b->times[b->head] + b->window_ms);
-    earliest = max_ll(earliest, b->blocked_until);
+    if (b->blocked_until > earliest) { earliest = b->blocked_until; *blocked = 1; }
     if (earliest <= t) {
       if (b->count < b->limit) b->times[(b->head + b->count++) % b->limit] = t;
       else { b->times[b->head] = t; b->head = (b->head + 1) % b->limit; }
@@ -278,22 +283,33 @@ static void retry_time(char *dst, size_t n, long long wait_ms) {
   cfr_http_format_utc(dst, n, now + (wait_ms + 999) / 1000, now);
 }
 
-/* Why a rate-limit wait of wait_ms was refused. status: the answer that asked for it, or 0 for
-** the rate budget; asked: the server named the wait (else it is our backoff). */
-static void refused_wait_text(const cfr_http *h, char *dst, size_t n, long status, int asked,
-                              long long wait_ms, long long may_ms) {
-  char wait[32], may[32], when[48], what[96];
+/* What a refused rate-limit wait was for. */
+typedef enum {
+  WAIT_ASKED,    /* the answer (`status`) named the wait: retry-after-ms / Retry-After */
+  WAIT_BACKOFF,  /* a 429 without a wait: our backoff */
+  WAIT_BUDGET,   /* the process's rate budget is used up */
+  WAIT_BLOCKED   /* another request of this credential got a 429 asking everyone to wait */
+} wait_kind;
+
+/* Why a rate-limit wait of wait_ms was refused, and when a retry can succeed. */
+static void refused_wait_text(const cfr_http *h, char *dst, size_t n, wait_kind kind,
+                              long status, long long wait_ms, long long may_ms) {
+  char wait[32], may[32], when[48], what[160];
   cfr_http_format_wait(wait, sizeof wait, wait_ms);
   cfr_http_format_wait(may, sizeof may, may_ms);
   retry_time(when, sizeof when, wait_ms);
-  if (status == 0)
-    snprintf(what, sizeof what, "rate budget used up (%d requests per %d s, CLOUDFLARE_RATE_LIMIT)",
-             h->rate_requests, h->rate_seconds);
-  else if (status == 429) snprintf(what, sizeof what, "rate limited (HTTP 429)");
-  else snprintf(what, sizeof what, "HTTP %ld", status);
-  snprintf(dst, n, "%s: %s %s, more than the %s this statement may still wait (max_wait_s); "
-           "retry after %s", what, status == 0 ? "the next request may go in" :
-           asked ? "the API asks to wait" : "the retry would wait", wait, may, when);
+  if (kind == WAIT_BUDGET)
+    snprintf(what, sizeof what, "rate budget used up (%d requests per %d s, CLOUDFLARE_RATE_LIMIT):"
+             " the next request may go in %s", h->rate_requests, h->rate_seconds, wait);
+  else if (kind == WAIT_BLOCKED)
+    snprintf(what, sizeof what, "rate limited (HTTP 429 to another request with these "
+             "credentials): the API asks to wait %s more", wait);
+  else
+    snprintf(what, sizeof what, "%s%ld%s: %s %s", status == 429 ? "rate limited (HTTP " : "HTTP ",
+             status, status == 429 ? ")" : "", kind == WAIT_ASKED ? "the API asks to wait" :
+             "the retry would wait", wait);
+  snprintf(dst, n, "%s, more than the %s this statement may still wait (max_wait_s); retry after "
+           "%s", what, may, when);
 }
 
 /* ---------- client lifetime ---------- */
@@ -673,7 +689,7 @@ static long long answer_retry_delay(cfr_http *h, slot *s, long status, long long
   if (status != 429 && asked == 0) return delay; /* a plain backoff: not a rate-limit wait */
   long long may;
   if (!charge_wait(h, t, t + delay, &may)) {
-    refused_wait_text(h, refusal, n, status, asked > 0, delay, may);
+    refused_wait_text(h, refusal, n, asked > 0 ? WAIT_ASKED : WAIT_BACKOFF, status, delay, may);
     return 0;
   }
   if (status == 429 && asked > 0) budget_block(h->budget, t + delay); /* the others hold back too */
@@ -746,19 +762,21 @@ static job *next_ready(run *r, long long t) {
 /* Takes a rate-budget slot for j's next attempt. 0 when j must not start now: it waits for a
 ** slot (rescheduled) or the wait does not fit in the wait budget (failed). */
 static int take_budget_slot(cfr_http *h, run *r, job *j) {
-  long long now, earliest = budget_take(h->budget, &now), may;
+  int blocked;
+  long long now, earliest = budget_take(h->budget, &now, &blocked), may;
   if (earliest <= now) return 1;
   if (!charge_wait(h, now, earliest, &may)) {
     char why[sizeof j->out->error];
-    refused_wait_text(h, why, sizeof why, 0, 0, earliest - now, may);
+    refused_wait_text(h, why, sizeof why, blocked ? WAIT_BLOCKED : WAIT_BUDGET, 0, earliest - now,
+                      may);
     if (h->debug) log_attempt(h, j, 0, 0, why);
     job_fail(r, j, why);
     return 0;
   }
   j->due_ms = earliest;
-  j->budget_wait_ms += earliest - now;
+  if (!blocked) j->budget_wait_ms += earliest - now;
   j->out->waited_ms += earliest - now;
-  notify_wait(h, earliest - now, "for the rate budget");
+  notify_wait(h, earliest - now, blocked ? "for the API's rate limit" : "for the rate budget");
   return 0;
 }
 
@@ -905,7 +923,7 @@ int cfr_http_get_many(cfr_http *h, int n, const char *const *paths, cfr_http_res
     }
     return -1;
   }
-  for (int i = 0; i < n; i++) calls[i] = (cfr_http_call){"GET", paths[i], NULL, 0, 0};
+  for (int i = 0; i < n; i++) calls[i] = (cfr_http_call){"GET", paths[i], NULL, 0, MANY_MAX_BODY};
   cfr_http_run(h, n, calls, outs, 0);
   free(calls);
   for (int i = 0; i < n; i++) if (!outs[i].status) return -1;

@@ -1,8 +1,8 @@
 /*
-** test_http.c — the HTTP client (ext/http.c) against the fake API (test/fake_cloudflare.py) and, for
-** what the fake cannot do (arbitrary headers, huge bodies, connection counting), a tiny scripted
-** socket server running in a thread of this program; test_http_hostile.c adds the cases that need
-** test/hostile_server.py.
+** test_http.c — the HTTP client (ext/http.c) against the fake API (test/fake_cloudflare.py) and,
+** for what the fake cannot do (arbitrary headers, huge bodies, connection counting), a tiny
+** scripted socket server running in a thread of this program; test_http_hostile.c adds the cases
+** that need test/hostile_server.py.
 **
 ** Usage: test_http [--only fake|hostile] FAKE_PORT HOSTILE_PORT [TLS_PORT]
 ** Last line: "N passed, M failed". Every address used is loopback; refused URLs are never
@@ -246,7 +246,8 @@ static void expect_status(cfr_http *h, const char *method, const char *path, con
 static void test_url_validation(void) {
   static const char *const refused[] = {
     "http://example.com/client/v4", "http://127.0.0.1@evil.example/",
-    "http://127.0.0.1:80@evil.example/", "http://user:pw@127.0.0.1/", "http://evil.example\\@127.0.0.1/",
+    "http://127.0.0.1:80@evil.example/", "http://user:pw@127.0.0.1/",
+    "http://evil.example\\@127.0.0.1/",
     "http://127.0.0.1.evil.example/", "http://localhost.evil.example/", "http://10.0.0.1/",
     "http://0.0.0.0/", "http://128.0.0.1/", "http://[::2]/", "http://[::ffff:127.0.0.1]/",
     "http://evil.example#@127.0.0.1/", "http://evil.example?@127.0.0.1/", "ftp://127.0.0.1/",
@@ -282,13 +283,15 @@ static void test_url_validation(void) {
   free(err);
 
   char buf[8][80];
-  const char *accepted[] = {"https://api.cloudflare.com/client/v4", "HTTPS://API.cloudflare.com/client/v4/",
-                            "https://10.0.0.1/", "http://127.255.255.254/", buf[0], buf[1], buf[2], buf[3], NULL};
+  const char *accepted[] = {"https://api.cloudflare.com/client/v4",
+                            "HTTPS://API.cloudflare.com/client/v4/", "https://10.0.0.1/",
+                            "http://127.255.255.254/", buf[0], buf[1], buf[2], buf[3], NULL};
   snprintf(buf[0], 80, "http://127.0.0.1:%d/client/v4", fake_port);
   snprintf(buf[1], 80, "http://LOCALHOST:%d/client/v4", fake_port);
   snprintf(buf[2], 80, "http://[::1]:%d/client/v4", fake_port);
   snprintf(buf[3], 80, "http://127.1:%d/", fake_port);
-  for (int i = 0; accepted[i]; i++) cfr_http_free(client_at(accepted[i], 2, 60000)); /* no request */
+  for (int i = 0; accepted[i]; i++) /* no request */
+    cfr_http_free(client_at(accepted[i], 2, 60000));
   cfr_http *h = client_at(buf[1], 0, 10000); /* localhost really reaches the fake */
   if (!h) return;
   cfr_http_set_credentials(h, TOKEN, NULL, NULL);
@@ -336,10 +339,12 @@ static void test_headers_and_keepalive(void) {
   cfr_http_set_credentials(h, "tok-abc", NULL, NULL);
   expect_status(h, "POST", "/x", "[1,2]", 200, 1, "POST to the socket server");
   pthread_mutex_lock(&srv.mu);
-  check(strstr(srv.last, "POST /x HTTP/1.1\r\n") && strstr(srv.last, "\r\nAccept: application/json\r\n") &&
+  check(strstr(srv.last, "POST /x HTTP/1.1\r\n") &&
+        strstr(srv.last, "\r\nAccept: application/json\r\n") &&
         strstr(srv.last, "\r\nContent-Type: application/json\r\n") &&
         strstr(srv.last, "\r\nUser-Agent: cfregions/test\r\n") &&
-        strstr(srv.last, "\r\nAuthorization: Bearer tok-abc\r\n") && strstr(srv.last, "\r\n\r\n[1,2]"),
+        strstr(srv.last, "\r\nAuthorization: Bearer tok-abc\r\n") &&
+        strstr(srv.last, "\r\n\r\n[1,2]"),
         "POST headers: %s", srv.last);
   pthread_mutex_unlock(&srv.mu);
   cfr_http_set_credentials(h, NULL, "me@example.com", "key-9");
@@ -355,7 +360,8 @@ static void test_headers_and_keepalive(void) {
   check(strstr(srv.last, "\r\nContent-Length: 0\r\n") && !strstr(srv.last, "Content-Type"),
         "PUT without body: %s", srv.last);
   pthread_mutex_unlock(&srv.mu);
-  check(srv_get(&srv.conns) == 1 && srv_get(&srv.reqs) == 3, "keep-alive: %d connections for %d requests",
+  check(srv_get(&srv.conns) == 1 && srv_get(&srv.reqs) == 3,
+        "keep-alive: %d connections for %d requests",
         srv_get(&srv.conns), srv_get(&srv.reqs));
   canned redirect[] = {{"302 Found", "Location: http://127.0.0.1:1/elsewhere\r\n", "", 0, 0}};
   srv_script(1, redirect);
@@ -365,7 +371,8 @@ static void test_headers_and_keepalive(void) {
 
 static void test_should_retry_header(void) {
   cfr_http *h = srv_client(2);
-  canned no[] = {{"503 Service Unavailable", "x-should-retry: false\r\n", "{}", 0, 0}, {"200 OK", "", "{}", 0, 0}};
+  canned no[] = {{"503 Service Unavailable", "x-should-retry: false\r\n", "{}", 0, 0},
+                 {"200 OK", "", "{}", 0, 0}};
   srv_script(2, no);
   expect_status(h, "GET", "/a", NULL, 503, 1, "x-should-retry: false on 503");
   canned yes[] = {{"400 Bad Request", "x-should-retry: true\r\nretry-after-ms: 10\r\n", "{}", 0, 0},
@@ -417,7 +424,8 @@ static void test_body_limit(void) {
   srv_script(1, mid);
   cfr_http_response r;
   int rc = cfr_http_request(h, "GET", "/mid", NULL, 0, &r);
-  check(rc == 0 && r.body_len == (1u << 20) && r.body && r.body[0] == 'x' && r.body[r.body_len] == 0,
+  check(rc == 0 && r.body_len == (1u << 20) && r.body && r.body[0] == 'x' &&
+        r.body[r.body_len] == 0,
         "1 MiB body read whole and NUL-terminated: rc=%d len=%zu %s", rc, r.body_len, r.error);
   cfr_http_response_clear(&r);
   for (int with_length = 1; with_length >= 0; with_length--) {
@@ -438,7 +446,8 @@ static long long timed(cfr_http *h, long status, int attempts, const char *what)
   return now_ms() - t0;
 }
 
-#define RULE(extra) "{\"rules\":[{\"method\":\"GET\",\"path_contains\":\"/origin/cloud_regions\"," extra "}]}"
+#define RULE(extra) \
+  "{\"rules\":[{\"method\":\"GET\",\"path_contains\":\"/origin/cloud_regions\"," extra "}]}"
 
 static void test_fake_retries(void) {
   cfr_http *h = api_client(2, 10000);
@@ -451,7 +460,8 @@ static void test_fake_retries(void) {
   ms = timed(h, 200, 2, "429 with retry-after-ms: 1200");
   printf("measured: 429 retry-after-ms: 1200 -> %lld ms\n", ms);
   check(ms >= 1150 && ms < 2500, "retry-after-ms honoured: %lld ms", ms);
-  fake_faults(RULE("\"after\":0,\"count\":1,\"status\":429,\"retry_after\":\"5\",\"retry_after_ms\":200"));
+  fake_faults(RULE("\"after\":0,\"count\":1,\"status\":429,\"retry_after\":\"5\","
+                   "\"retry_after_ms\":200"));
   ms = timed(h, 200, 2, "retry-after-ms before Retry-After");
   printf("measured: retry-after-ms 200 with Retry-After 5 -> %lld ms\n", ms);
   check(ms >= 190 && ms < 1000, "retry-after-ms takes precedence: %lld ms", ms);
@@ -467,7 +477,8 @@ static void test_fake_retries(void) {
   fake_faults(RULE("\"after\":0,\"count\":1,\"status\":400"));
   timed(h, 400, 1, "400 not retried");
   /* "headers" in a rule is the fake's extension of SPEC §6 */
-  fake_faults(RULE("\"after\":0,\"count\":1,\"status\":503,\"headers\":{\"x-should-retry\":\"false\"}"));
+  fake_faults(RULE("\"after\":0,\"count\":1,\"status\":503,"
+                   "\"headers\":{\"x-should-retry\":\"false\"}"));
   timed(h, 503, 1, "fake: x-should-retry false on 503 not retried");
   fake_faults(RULE("\"after\":0,\"count\":1,\"status\":400,\"retry_after_ms\":10,"
                    "\"headers\":{\"x-should-retry\":\"true\"}"));
@@ -513,7 +524,8 @@ static void test_failures(void) {
   int port = closed_port();
   char base[64], want[160];
   snprintf(base, sizeof base, "http://127.0.0.1:%d/client/v4", port);
-  snprintf(want, sizeof want, "connection to 127.0.0.1:%d failed: Connection refused (after 3 attempts)", port);
+  snprintf(want, sizeof want,
+           "connection to 127.0.0.1:%d failed: Connection refused (after 3 attempts)", port);
   cfr_http *h = client_at(base, 2, 5000);
   cfr_http_set_credentials(h, TOKEN, NULL, NULL);
   cfr_http_response r;
@@ -551,7 +563,8 @@ static void test_get_many(void) {
   long long t0 = now_ms();
   int rc = cfr_http_get_many(h, PAGES, ptrs, outs), attempts = 0;
   long long ms = now_ms() - t0;
-  printf("measured: get_many of %d pages at 150 ms latency (one 503 retried) -> %lld ms\n", PAGES, ms);
+  printf("measured: get_many of %d pages at 150 ms latency (one 503 retried) -> %lld ms\n", PAGES,
+         ms);
   check(rc == 0 && ms < 2500, "get_many concurrent: rc=%d %lld ms (serial >= 5250)", rc, ms);
   for (int i = 0; i < PAGES; i++) {
     char first[32], last[32], next[32];
@@ -568,7 +581,8 @@ static void test_get_many(void) {
   check(attempts == PAGES + 1, "attempts %d (want %d)", attempts, PAGES + 1);
   const char *mixed[] = {LIST "?page=1&per_page=100", "bad"};
   rc = cfr_http_get_many(h, 2, mixed, outs);
-  check(rc == -1 && outs[0].status == 200 && outs[1].error[0], "get_many with a bad path: rc=%d", rc);
+  check(rc == -1 && outs[0].status == 200 && outs[1].error[0], "get_many with a bad path: rc=%d",
+        rc);
   cfr_http_response_clear(&outs[0]);
   cfr_http_response_clear(&outs[1]);
   check(cfr_http_get_many(h, 0, NULL, NULL) == 0, "get_many of nothing");
@@ -628,8 +642,9 @@ static void test_debug_log(void) {
     "cfregions: GET /client/v4" LIST "?page=1&per_page=5 200 0 items ",
     "cfregions: PUT /client/v4" LIST "/batch ", "cfregions: GET /gone 0 0 items ",
     "cfregions: GET /gone 0 0 items "};
-  static const char *const tail[] = {" ms", " ms retry 1", " ms", " ms (connection to 127.0.0.1:%d failed: "
-                                     "Connection refused)", " ms retry 1 (connection to 127.0.0.1:%d failed: Connection refused)"};
+  static const char *const tail[] = {
+    " ms", " ms retry 1", " ms", " ms (connection to 127.0.0.1:%d failed: Connection refused)",
+    " ms retry 1 (connection to 127.0.0.1:%d failed: Connection refused)"};
   int i = 0;
   for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
     char t[160];
@@ -941,7 +956,7 @@ static cfr_http *budget_client(const char *limit, const char *token, waits *w, l
   setenv("CLOUDFLARE_RATE_LIMIT", limit, 1);
   char base[64];
   snprintf(base, sizeof base, "http://127.0.0.1:%d/client/v4", fake_port);
-  cfr_http_config cfg = {base, 2, 10000, "cfregions/test", max_wait, on_wait, w};
+  cfr_http_config cfg = {base, 2, 10000, "cfregions/test", max_wait, w ? on_wait : NULL, w};
   cfr_http *h = client_with(&cfg);
   unsetenv("CLOUDFLARE_RATE_LIMIT"); /* read at creation only */
   if (h && token) cfr_http_set_credentials(h, token, NULL, NULL);
@@ -956,6 +971,79 @@ static long long timed_request(cfr_http *h, long *status) {
   *status = r.status;
   cfr_http_response_clear(&r);
   return now_ms() - t0;
+}
+
+typedef struct worker { cfr_http *h; int ok; pthread_t th; } worker;
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  cfr_http_call calls[4];
+  cfr_http_response outs[4];
+  for (int i = 0; i < 4; i++) calls[i] = (cfr_http_call){"GET", LIST, NULL, 0, 0};
+  cfr_http_run(w->h, 4, calls, outs, 0);
+  for (int i = 0; i < 4; i++) {
+    w->ok += outs[i].status == 200;
+    cfr_http_response_clear(&outs[i]);
+  }
+  return NULL;
+}
+
+static void threaded_budget(void) {
+  worker a = {budget_client("4/2", TOKEN, NULL, 0), 0, 0};
+  worker b = {budget_client("4/2", TOKEN, NULL, 0), 0, 0};
+  long long t0 = now_ms();
+  pthread_create(&a.th, NULL, worker_main, &a);
+  pthread_create(&b.th, NULL, worker_main, &b);
+  pthread_join(a.th, NULL);
+  pthread_join(b.th, NULL);
+  long long ms = now_ms() - t0;
+  printf("measured: 2 threads x 4 requests at 4/2 -> %lld ms\n", ms);
+  check(a.ok == 4 && b.ok == 4 && ms >= 1900 && ms < 4000,
+        "budget shared by threads: %d + %d answered in %lld ms", a.ok, b.ok, ms);
+  cfr_http_free(a.h);
+  cfr_http_free(b.h);
+}
+
+static void *one_request(void *arg) {
+  worker *w = arg;
+  cfr_http_response r;
+  cfr_http_request(w->h, "GET", LIST, NULL, 0, &r);
+  w->ok = r.status == 200 && r.attempts == 2;
+  cfr_http_response_clear(&r);
+  return NULL;
+}
+
+/* A 429 that asks to wait holds back every request with the same credentials, in any client. */
+static void test_429_holds_back_the_credential(void) {
+  fake_faults(RULE("\"after\":0,\"count\":1,\"status\":429,\"retry_after\":\"2\""));
+  worker a = {budget_client("1000/1", TOKEN, NULL, 5000), 0, 0};
+  cfr_http *b = budget_client("1000/1", TOKEN, NULL, 1000);
+  cfr_http *c = budget_client("1000/1", TOKEN, NULL, 5000);
+  pthread_create(&a.th, NULL, one_request, &a);
+  struct timespec pause = {0, 300 * 1000000L};
+  nanosleep(&pause, NULL);
+  cfr_http_response r;
+  cfr_http_request(b, "GET", LIST, NULL, 0, &r);
+  check(r.status == 0 && r.attempts == 0 && !r.sent &&
+        starts_with(r.error, "rate limited (HTTP 429 to another request with these credentials): "
+                    "the API asks to wait 1.") &&
+        strstr(r.error, "s more, more than the 1 s this statement may still wait"),
+        "held back by another client's 429: '%s'", r.error);
+  cfr_http_response_clear(&r);
+  long long t0 = now_ms();
+  cfr_http_request(c, "GET", LIST, NULL, 0, &r);
+  long long ms = now_ms() - t0;
+  pthread_join(a.th, NULL);
+  check(a.ok && r.status == 200 && r.attempts == 1 && ms >= 1400 && r.waited_ms >= 1400,
+        "a third client waits out the 429 instead of drawing another: %ld after %lld ms",
+        r.status, ms);
+  cfr_http_response_clear(&r);
+  char *log = request_log();
+  check(log && count_of(log, "\"status\":429") == 1 && count_of(log, "\"status\":200") == 2,
+        "one 429, then two answers: %s", log);
+  free(log);
+  cfr_http_free(a.h); cfr_http_free(b); cfr_http_free(c);
+  fake_do("DELETE", "/__fake/faults", NULL);
 }
 
 static void test_rate_budget(void) {
@@ -1012,6 +1100,10 @@ static void test_rate_budget(void) {
   check(sa == 200 && st == 200 && sc == 200 && first < 1000 && same >= 1500 && other < 500,
         "shared per credential: %lld / %lld / %lld ms", first, same, other);
   cfr_http_free(a); cfr_http_free(b); cfr_http_free(c);
+
+  /* Threads share it too: two connections in two threads, 4 requests each, 4 per 2 s. */
+  threaded_budget();
+  test_429_holds_back_the_credential();
 
   /* A budget wait that does not fit in max_wait fails at once, and stops a stopping run. */
   h = budget_client("2/30", TOKEN, &w, 1000);

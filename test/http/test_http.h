@@ -9,7 +9,7 @@
 
 extern int fake_port;    /* test/fake_cloudflare.py */
 extern int hostile_port; /* test/hostile_server.py, plain HTTP */
-extern int tls_port;     /* test/hostile_server.py over TLS with a self-signed certificate; 0: none */
+extern int tls_port;     /* test/hostile_server.py over TLS, self-signed certificate; 0: none */
 
 /* Counts a passed check, or prints "FAIL: <message>" and counts a failure. */
 void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -132,6 +132,12 @@ static cfr_http *hostile(int retries, long timeout_ms, long long max_wait_ms) {
   return client_with(&cfg);
 }
 
+static void print_max_rss(const char *when) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    printf("measured: max RSS %s: %ld KiB\n", when, ru.ru_maxrss);
+}
+
 /* One request with a body cap; the answer in *r (caller clears). Returns its duration. */
 static long long get_capped(cfr_http *h, const char *path, size_t max_body, cfr_http_response *r) {
   cfr_http_call c = {"GET", path, NULL, 0, max_body};
@@ -149,6 +155,7 @@ static void test_body_caps(void) {
         strcmp(r.error, "response exceeded the limit of 1048576 bytes for this request") == 0,
         "gzip bomb stops at a 1 MiB cap: %lld ms '%s'", ms, r.error);
   cfr_http_response_clear(&r);
+  print_max_rss("after the gzip bomb under a 1 MiB cap");
   ms = get_capped(h, "/gzip-bomb/mib=1024", 0, &r);
   printf("measured: gzip bomb (1 GiB decoded) with the default cap -> %lld ms\n", ms);
   check(r.status == 0 && r.attempts == 1 &&
@@ -156,7 +163,8 @@ static void test_body_caps(void) {
         "gzip bomb stops at the default cap: '%s'", r.error);
   cfr_http_response_clear(&r);
   get_capped(h, "/gzip-bomb/mib=3", 4u << 20, &r);
-  int spaces = r.body && r.body_len == 3u << 20 && r.body[0] == ' ' && r.body[r.body_len - 1] == ' ';
+  int spaces = r.body && r.body_len == 3u << 20 && r.body[0] == ' ' &&
+               r.body[r.body_len - 1] == ' ';
   check(r.status == 200 && spaces, "3 MiB compressed answer under a 4 MiB cap is read whole: "
         "%ld %zu '%s'", r.status, r.body_len, r.error);
   cfr_http_response_clear(&r);
@@ -181,6 +189,14 @@ static void test_body_caps(void) {
   check(r.status == 0 && r.attempts == 1 && strstr(r.error, "exceeded the limit of 1048576") &&
         ms < 5000, "32 MiB v1 body over a 1 MiB cap: %lld ms '%s'", ms, r.error);
   cfr_http_response_clear(&r);
+  const char *pages[] = {"/v2-page/mib=9", "/v2-page/mib=1"};
+  cfr_http_response outs[2];
+  cfr_http_get_many(h, 2, pages, outs);
+  check(outs[0].status == 0 && strstr(outs[0].error, "exceeded the limit of 8388608 bytes") &&
+        outs[1].status == 200, "get_many caps each answer at 8 MiB: '%s' / %ld", outs[0].error,
+        outs[1].status);
+  cfr_http_response_clear(&outs[0]);
+  cfr_http_response_clear(&outs[1]);
   cfr_http_free(h);
 }
 
@@ -324,7 +340,5 @@ void test_hostile(void) {
   test_hostile_retry_after();
   test_refused_certificate();
   test_server_text();
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) == 0)
-    printf("measured: max RSS so far %ld KiB\n", ru.ru_maxrss);
+  print_max_rss("after the hostile cases");
 }
