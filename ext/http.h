@@ -137,8 +137,9 @@ int cfr_http_run(cfr_http *http, int n, const cfr_http_call *calls, cfr_http_res
 int cfr_http_request(cfr_http *http, const char *method, const char *path_and_query,
                      const char *json_body, int items, cfr_http_response *out);
 
-/* n GETs run concurrently (cfr_http_run without stopping, default body cap). outs[i] answers
-** paths[i]. Returns 0 when every request got a final answer, -1 otherwise (see outs[i].error). */
+/* n GETs run concurrently (cfr_http_run without stopping, a body cap of 8 MiB each, so 64 MiB
+** in flight at most). outs[i] answers paths[i]. Returns 0 when every request got a final answer,
+** -1 otherwise (see outs[i].error). */
 int cfr_http_get_many(cfr_http *http, int n, const char *const *paths, cfr_http_response *outs);
 
 void cfr_http_response_clear(cfr_http_response *resp);

@@ -22,7 +22,8 @@ Sizes: `mib` is MiB (2^20 bytes), `kib` KiB, `bytes` bytes.
 
 HTTP-level behaviours
   /ok                          200, an empty successful Cloudflare envelope.
-  /status/code=N[/body=TEXT]   status N (default 500) with TEXT (default an error envelope).
+  /status/code=N[/body=TEXT]   status N (default 500; status=N works too) with TEXT (default an
+                               error envelope).
   /gzip-bomb[/mib=N]           200, Content-Encoding: gzip, N MiB (default 1024) of spaces once
                                decoded, a thousand times fewer on the wire; no Content-Length.
   /truncated[/status=N][/announce=A][/send=S]
@@ -84,8 +85,9 @@ ERROR_ENVELOPE = {"result": None, "success": False,
 OK_ENVELOPE = {"result": None, "success": True, "errors": [], "messages": []}
 ESCAPES = ("bad \x1b[31mred\x1b[0m text\r\nX-Injected: 1\r\n\r\nnul\x00 bs\x08 bell\x07 "
            "\"quoted\" back\\slash \u202eevil\u202c tab\t del\x7f \ud800 end")
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
-           500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+           503: "Service Unavailable"}
 
 
 class Disconnect(Exception):
@@ -207,7 +209,7 @@ class Handler(socketserver.StreamRequestHandler):
 
     def b_status(self, p):
         body = p["body"].encode() if "body" in p else compact(ERROR_ENVELOPE)
-        self.reply(int(p.get("code", 500)), body)
+        self.reply(int(p.get("code", p.get("status", 500))), body)
 
     def b_gzip_bomb(self, p):
         total = int(p.get("mib", 1024))
