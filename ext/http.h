@@ -88,12 +88,15 @@ typedef struct cfr_http_call {
 **   status != 0: a final answer (2xx or not) with its body; error is "".
 **   status == 0: no final answer; error says why, and:
 **     sent == 0             the server never saw the request: attempts == 0 when it was not started
-**                           (CFR_HTTP_NOT_SENT, a refused wait, an invalid request), else every
-**                           attempt failed before the request went out (e.g. connection refused);
+**                           (CFR_HTTP_NOT_SENT, a rate-limit wait refused before its first
+**                           attempt, an invalid request), else every attempt failed before the
+**                           request went out (connection refused, certificate refused);
 **     outcome_unknown == 1  an attempt's whole request went out but its answer was lost
 **                           (connection dropped, timeout, truncated or oversized answer): the
 **                           server may have applied it. A read can simply be repeated; a write's
-**                           effect must be looked up.
+**                           effect must be looked up;
+**     sent == 1, outcome_unknown == 0: every attempt that reached the server got its answer, and
+**                           none applied it (e.g. a 429 whose wait did not fit in max_wait_ms).
 **   outcome_unknown is also 1 when a later attempt did get a non-2xx answer but an earlier one's
 **   answer was lost (that earlier attempt may have been applied); it is 0 with a 2xx status. */
 typedef struct cfr_http_response {
