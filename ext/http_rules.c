@@ -17,7 +17,6 @@
 
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 8000
-#define RETRY_AFTER_MAX_MS 60000      /* a longer server-asked delay falls back to the backoff */
 
 /* ---------- base URL validation ---------- */
 
@@ -108,25 +107,33 @@ const char *cfr_http_base_parse(const char *base_url, cfr_http_base *out) {
 
 /* ---------- retry headers ---------- */
 
-/* "12", "1.5" → milliseconds at `scale` ms per unit; -1 if not a plain decimal number. Own parser:
-** strtod would follow the host program's locale. */
+/* "12", "1.5" → milliseconds at `scale` ms per unit, clamped; -1 if not a plain decimal number.
+** Own parser: strtod would follow the host program's locale, and strtoll overflows to an error. */
 static long long parse_amount_ms(const char *v, long long scale) {
+  const long long clamp = CFR_HTTP_RETRY_AFTER_CLAMP_MS;
   long long whole = 0, ms, frac_unit = scale / 10;
   if (*v < '0' || *v > '9') return -1;
-  for (; *v >= '0' && *v <= '9'; v++)
-    if ((whole = whole * 10 + (*v - '0')) > 10000000) whole = 10000000; /* way past any cap */
-  ms = whole * scale;
+  for (; *v >= '0' && *v <= '9'; v++) /* past the clamp the digits no longer matter */
+    if ((whole = whole * 10 + (*v - '0')) > clamp) whole = clamp;
+  ms = whole > clamp / scale ? clamp : whole * scale;
   if (*v == '.') {
     for (v++; *v >= '0' && *v <= '9'; v++, frac_unit /= 10) ms += (*v - '0') * frac_unit;
   }
-  return *v ? -1 : ms;
+  if (*v) return -1;
+  return ms > clamp ? clamp : ms;
 }
 
-static long long parse_retry_after(const char *v) {
+/* Seconds or an HTTP date, as ms from `now`; a date in the past asks for no wait (0). */
+static long long parse_retry_after(const char *v, long long now) {
   long long ms = parse_amount_ms(v, 1000);
   if (ms >= 0) return ms;
-  time_t when = curl_getdate(v, NULL); /* the HTTP-date form */
-  return when == (time_t)-1 ? -1 : ((long long)when - (long long)time(NULL)) * 1000;
+  time_t when = curl_getdate(v, NULL);
+  if (when == (time_t)-1) return -1;
+  /* Compared before subtracting: curl returns dates up to the year 2^31 and beyond. */
+  if ((long long)when <= now) return 0;
+  if ((long long)when - now >= CFR_HTTP_RETRY_AFTER_CLAMP_MS / 1000)
+    return CFR_HTTP_RETRY_AFTER_CLAMP_MS;
+  return ((long long)when - now) * 1000;
 }
 
 static int header_is(const char *name, size_t n, const char *want) {
@@ -137,7 +144,7 @@ void cfr_http_hints_reset(cfr_http_hints *hints) {
   hints->retry_after_ms = hints->retry_after = hints->should_retry = -1;
 }
 
-void cfr_http_hints_header(cfr_http_hints *hints, const char *p, size_t n) {
+void cfr_http_hints_header(cfr_http_hints *hints, const char *p, size_t n, long long now) {
   if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (e.g. after 100): forget the last */
     cfr_http_hints_reset(hints);
     return;
@@ -152,7 +159,7 @@ void cfr_http_hints_header(cfr_http_hints *hints, const char *p, size_t n) {
   memcpy(v, p + vs, ve - vs);
   v[ve - vs] = 0;
   if (header_is(p, name_len, "retry-after-ms")) hints->retry_after_ms = parse_amount_ms(v, 1);
-  else if (header_is(p, name_len, "retry-after")) hints->retry_after = parse_retry_after(v);
+  else if (header_is(p, name_len, "retry-after")) hints->retry_after = parse_retry_after(v, now);
   else if (header_is(p, name_len, "x-should-retry"))
     hints->should_retry = strcmp(v, "true") == 0 ? 1 : strcmp(v, "false") == 0 ? 0 : -1;
 }
@@ -181,16 +188,78 @@ static double rand01(uint64_t *rng) { /* xorshift64*: jitter only, not security 
   return (double)((*rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
-/* retry-after-ms, else Retry-After, when 0 < value <= 60 s (as the Python SDK); else
-** min(0.5·2^n, 8) s × (1 − 0.25·rand) for retry n = 0, 1, … */
-long long cfr_http_retry_delay_ms(const cfr_http_hints *hints, int have_response, int retry_index,
-                                  uint64_t *rng) {
-  if (have_response) {
-    long long asked = hints->retry_after_ms >= 0 ? hints->retry_after_ms : hints->retry_after;
-    if (asked > 0 && asked <= RETRY_AFTER_MAX_MS) return asked;
-  }
+/* retry-after-ms takes precedence over Retry-After, as in the SDKs. No upper cap here: how long
+** the client may wait is its wait budget's business (http.c), not the header parser's. */
+long long cfr_http_asked_delay_ms(const cfr_http_hints *hints) {
+  long long asked = hints->retry_after_ms >= 0 ? hints->retry_after_ms : hints->retry_after;
+  return asked > 0 ? asked : 0;
+}
+
+long long cfr_http_backoff_ms(int retry_index, uint64_t *rng) {
   long long base = BACKOFF_MAX_MS;
-  if (retry_index < 5) base = (long long)BACKOFF_FIRST_MS << retry_index;
+  if (retry_index >= 0 && retry_index < 5) base = (long long)BACKOFF_FIRST_MS << retry_index;
   if (base > BACKOFF_MAX_MS) base = BACKOFF_MAX_MS;
   return (long long)((double)base * (1.0 - 0.25 * rand01(rng)));
+}
+
+/* ---------- rate budget setting ---------- */
+
+/* A whole number of at most 9 digits within [1, max] at *p; advances *p. -1 otherwise. */
+static long parse_count(const char **p, long max) {
+  long v = 0;
+  int digits = 0;
+  for (; **p >= '0' && **p <= '9' && digits < 10; (*p)++, digits++) v = v * 10 + (**p - '0');
+  return digits == 0 || digits > 9 || v < 1 || v > max ? -1 : v;
+}
+
+int cfr_http_rate_parse(const char *text, int *requests, int *seconds) {
+  *requests = CFR_HTTP_RATE_DEFAULT_REQUESTS;
+  *seconds = CFR_HTTP_RATE_DEFAULT_SECONDS;
+  if (!text) return 0;
+  const char *p = text;
+  long n = parse_count(&p, CFR_HTTP_RATE_MAX_REQUESTS);
+  if (n < 0 || *p++ != '/') return -1;
+  long s = parse_count(&p, CFR_HTTP_RATE_MAX_SECONDS);
+  if (s < 0 || *p) return -1;
+  *requests = (int)n;
+  *seconds = (int)s;
+  return 0;
+}
+
+/* ---------- texts for errors ---------- */
+
+void cfr_http_escape(char *dst, size_t dstsize, const char *src, size_t n, size_t max_chars) {
+  static const char hex[] = "0123456789abcdef";
+  size_t w = 0, i = 0;
+  if (dstsize == 0) return;
+  for (; i < n && i < max_chars; i++) {
+    unsigned char c = (unsigned char)src[i];
+    char esc[5] = {'\\', 'x', hex[c >> 4], hex[c & 15], 0};
+    const char *put = esc;
+    size_t len = 4;
+    if (c == '\\') { esc[1] = '\\'; len = 2; }
+    else if (c >= 0x20 && c < 0x7f) { esc[0] = (char)c; len = 1; }
+    if (w + len + 3 >= dstsize) break; /* keep room for "..." and the NUL */
+    memcpy(dst + w, put, len);
+    w += len;
+  }
+  if (i < n && w + 3 < dstsize) { memcpy(dst + w, "...", 3); w += 3; }
+  dst[w] = 0;
+}
+
+void cfr_http_format_wait(char *dst, size_t n, long long ms) {
+  if (ms >= CFR_HTTP_RETRY_AFTER_CLAMP_MS) { snprintf(dst, n, "over 30 days"); return; }
+  if (ms < 0) ms = 0;
+  long long tenths = (ms + 99) / 100; /* rounded up: never promise a shorter wait */
+  if (tenths % 10 == 0) snprintf(dst, n, "%lld s", tenths / 10);
+  else snprintf(dst, n, "%lld.%lld s", tenths / 10, tenths % 10);
+}
+
+void cfr_http_format_utc(char *dst, size_t n, long long epoch_s, long long now_s) {
+  time_t t = (time_t)epoch_s;
+  struct tm tm;
+  long long apart = epoch_s > now_s ? epoch_s - now_s : now_s - epoch_s;
+  if (!gmtime_r(&t, &tm) ||
+      strftime(dst, n, apart < 86400 ? "%H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+    snprintf(dst, n, "(unknown time)");
 }

@@ -462,8 +462,10 @@ static const cfr_store_methods api_methods = {
 };
 
 static int new_client(api_store *s, const cfr_api_settings *settings, char **err) {
-  cfr_http_config cfg = {s->base_url, settings->max_retries, settings->timeout_ms,
-                         "cfregions/" CFREGIONS_VERSION};
+  cfr_http_config cfg = {.base_url = s->base_url, .max_retries = settings->max_retries,
+                         .timeout_ms = settings->timeout_ms, .user_agent = "cfregions/" CFREGIONS_VERSION,
+                         /* max_wait_s=0: never wait (0 would mean the client's default) */
+                         .max_wait_ms = settings->max_wait_s ? settings->max_wait_s * 1000LL : CFR_HTTP_NO_WAIT};
   char *why = NULL;
   s->http = cfr_http_new(&cfg, &why);
   if (!s->http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
