@@ -36,6 +36,14 @@
 #define VALUES_PER_ENTRY 40
 #define VALUES_ENVELOPE 512
 #define VALUES_FOR(entries) ((size_t)(entries) * VALUES_PER_ENTRY + VALUES_ENVELOPE)
+#define LOOKUP_VALUES VALUES_FOR(1)
+/* Response body caps per kind of request: far above a valid answer (about 160 bytes an entry),
+** far below what would let one statement use much memory. */
+#define CAP_PAGE (1u << 20)      /* a page of 100 entries */
+#define CAP_LIST (4u << 20)      /* a v1 listing of a full zone */
+#define CAP_LOOKUP (64u << 10)   /* one entry */
+#define CAP_BATCH (1u << 20)     /* a batch answer of 100 items */
+#define CAP_REGIONS (1u << 20)   /* a zone's supported regions */
 
 typedef struct api_store {
   cfr_store base;
@@ -123,70 +131,74 @@ static char *collection_path(const api_store *s, const char *suffix) {
   return sqlite3_mprintf("/zones/%s/%s%s", s->base.zone_id, s->d->collection, suffix ? suffix : "");
 }
 
-/* Sends one request and decodes its answer. The caller clears *answer. */
-static int request(api_store *s, const char *method, const char *path, const char *body, int items,
-                   int wrapped, size_t max_values, cfr_api_answer *answer, char **err) {
-  memset(answer, 0, sizeof(*answer));
-  int rc = ready_to_send(s, err);
-  if (rc != SQLITE_OK) return rc;
-  char *what = sqlite3_mprintf("%s %s", method, path);
-  if (!what) return SQLITE_NOMEM;
-  cfr_http_response resp;
-  memset(&resp, 0, sizeof(resp));
-  cfr_http_request(s->http, method, path, body, items, &resp);
-  rc = cfr_api_decode(&resp, what, wrapped, max_values, answer, err);
-  cfr_http_response_clear(&resp);
-  sqlite3_free(what);
-  return rc;
-}
-
-/* n GETs sent together (curl multi): the paths, owned, and their answers, decoded one by one. */
-typedef struct get_set {
+/* Requests sent together (at most CFR_HTTP_MAX_IN_FLIGHT in flight): their paths and bodies,
+** owned, and their answers, decoded one by one (each body freed once decoded). */
+typedef struct request_set {
   int n;
-  char **paths;
+  cfr_http_call *calls;
   cfr_http_response *resps;
-} get_set;
+} request_set;
 
-static int get_set_init(get_set *g, int n) {
-  memset(g, 0, sizeof(*g));
-  g->paths = sqlite3_malloc64((sqlite3_uint64)n * sizeof(char *));
-  g->resps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_http_response));
-  if (!g->paths || !g->resps) {
-    sqlite3_free(g->paths);
-    sqlite3_free(g->resps);
-    memset(g, 0, sizeof(*g));
+static int request_set_init(request_set *r, int n) {
+  memset(r, 0, sizeof(*r));
+  r->calls = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_http_call));
+  r->resps = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_http_response));
+  if (!r->calls || !r->resps) {
+    sqlite3_free(r->calls);
+    sqlite3_free(r->resps);
+    memset(r, 0, sizeof(*r));
     return SQLITE_NOMEM;
   }
-  g->n = n;
-  memset(g->paths, 0, (size_t)n * sizeof(char *));
-  memset(g->resps, 0, (size_t)n * sizeof(cfr_http_response));
+  r->n = n;
+  memset(r->calls, 0, (size_t)n * sizeof(cfr_http_call));
+  memset(r->resps, 0, (size_t)n * sizeof(cfr_http_response));
   return SQLITE_OK;
 }
 
-static int get_set_send(api_store *s, get_set *g, char **err) {
-  for (int i = 0; i < g->n; i++)
-    if (!g->paths[i]) return SQLITE_NOMEM;
+/* Sets request i; path and body (sqlite3 memory) become the set's, even when NULL from OOM. */
+static int request_set_put(request_set *r, int i, const char *method, char *path, char *body, int items,
+                           size_t max_body) {
+  r->calls[i] = (cfr_http_call){method, path, body, items, max_body};
+  return path && (body || strcmp(method, "GET") == 0) ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static int request_set_send(api_store *s, request_set *r, int stop_after_failure, char **err) {
   int rc = ready_to_send(s, err);
-  if (rc == SQLITE_OK) cfr_http_get_many(s->http, g->n, (const char *const *)g->paths, g->resps);
+  if (rc == SQLITE_OK) cfr_http_run(s->http, r->n, r->calls, r->resps, stop_after_failure);
   return rc; /* each answer, or its failure, is judged by the caller */
 }
 
-static int get_set_decode(const get_set *g, int i, int wrapped, size_t max_values, cfr_api_answer *answer,
-                          char **err) {
-  char *what = sqlite3_mprintf("GET %s", g->paths[i]);
-  if (!what) return SQLITE_NOMEM;
-  int rc = cfr_api_decode(&g->resps[i], what, wrapped, max_values, answer, err);
+static int request_set_decode(request_set *r, int i, int wrapped, size_t max_values, cfr_api_answer *a,
+                              char **err) {
+  char *what = sqlite3_mprintf("%s %s", r->calls[i].method, r->calls[i].path);
+  int rc = what ? cfr_api_decode(&r->resps[i], what, wrapped, max_values, a, err) : SQLITE_NOMEM;
   sqlite3_free(what);
+  cfr_http_response_clear(&r->resps[i]); /* decoded: its body is no longer needed */
   return rc;
 }
 
-static void get_set_free(get_set *g) {
-  for (int i = 0; i < g->n; i++) {
-    sqlite3_free(g->paths[i]);
-    cfr_http_response_clear(&g->resps[i]);
+static void request_set_free(request_set *r) {
+  for (int i = 0; i < r->n; i++) {
+    sqlite3_free((char *)r->calls[i].path);
+    sqlite3_free((char *)r->calls[i].body);
+    cfr_http_response_clear(&r->resps[i]);
   }
-  sqlite3_free(g->paths);
-  sqlite3_free(g->resps);
+  sqlite3_free(r->calls);
+  sqlite3_free(r->resps);
+  memset(r, 0, sizeof(*r));
+}
+
+/* Sends one GET and decodes its answer. The caller clears *answer. */
+static int get_one(api_store *s, const char *path, int wrapped, size_t max_body, size_t max_values,
+                   cfr_api_answer *answer, char **err) {
+  memset(answer, 0, sizeof(*answer));
+  request_set r;
+  int rc = request_set_init(&r, 1);
+  if (rc == SQLITE_OK) rc = request_set_put(&r, 0, "GET", sqlite3_mprintf("%s", path), NULL, 0, max_body);
+  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 0, err);
+  if (rc == SQLITE_OK) rc = request_set_decode(&r, 0, wrapped, max_values, answer, err);
+  request_set_free(&r);
+  return rc;
 }
 
 /* "GET path: why" for an answer that decoded but makes no sense. */
@@ -203,7 +215,7 @@ static int list_whole(api_store *s, cfr_mapping_list *out, char **err) {
   char *path = collection_path(s, NULL);
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
-  int rc = request(s, "GET", path, NULL, 0, s->d->wrapped, VALUES_FOR(LIST_MAX), &a, err);
+  int rc = get_one(s, path, s->d->wrapped, CAP_LIST, VALUES_FOR(LIST_MAX), &a, err);
   char *why = NULL;
   if (rc == SQLITE_OK && (rc = cfr_api_entries(s->d, a.result, LIST_MAX, out, &why)) != SQLITE_OK)
     rc = why ? unexpected(path, why, err) : rc;
@@ -247,26 +259,26 @@ static int first_page(api_store *s, cfr_mapping_list *out, int *total_pages, int
   char *path = page_path(s, 1);
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
-  int rc = request(s, "GET", path, NULL, 0, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+  int rc = get_one(s, path, 0, CAP_PAGE, VALUES_FOR(PAGE_SIZE), &a, err);
   if (rc == SQLITE_OK) rc = take_page(s, path, &a, out, total_pages, total_count, err);
   cfr_api_answer_clear(&a);
   sqlite3_free(path);
   return rc;
 }
 
+/* The pages after the first, concurrently, each decoded and freed in turn. */
 static int other_pages(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
-  get_set g;
-  int rc = get_set_init(&g, total_pages - 1);
-  for (int i = 0; rc == SQLITE_OK && i < g.n; i++) g.paths[i] = page_path(s, i + 2);
-  if (rc == SQLITE_OK) rc = get_set_send(s, &g, err);
-  for (int i = 0; rc == SQLITE_OK && i < g.n; i++) {
+  request_set r;
+  int rc = request_set_init(&r, total_pages - 1);
+  for (int i = 0; rc == SQLITE_OK && i < r.n; i++) rc = request_set_put(&r, i, "GET", page_path(s, i + 2), NULL, 0, CAP_PAGE);
+  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, err);
+  for (int i = 0; rc == SQLITE_OK && i < r.n; i++) {
     cfr_api_answer a;
-    rc = get_set_decode(&g, i, 0, VALUES_FOR(PAGE_SIZE), &a, err);
-    if (rc == SQLITE_OK) rc = take_page(s, g.paths[i], &a, out, NULL, NULL, err);
+    rc = request_set_decode(&r, i, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+    if (rc == SQLITE_OK) rc = take_page(s, r.calls[i].path, &a, out, NULL, NULL, err);
     cfr_api_answer_clear(&a);
-    cfr_http_response_clear(&g.resps[i]); /* decoded: its body is no longer needed */
   }
-  get_set_free(&g);
+  request_set_free(&r);
   return rc;
 }
 
@@ -279,12 +291,14 @@ static int list_paged(api_store *s, cfr_mapping_list *out, char **err) {
 
 static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   api_store *s = (api_store *)store;
+  cfr_http_reset_wait_budget(s->http);
   return s->d->paged ? list_paged(s, out, err) : list_whole(s, out, err);
 }
 
 /* Paged: page 1 and the totals. Otherwise the whole listing is one GET anyway. */
 static int api_count(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
   api_store *s = (api_store *)store;
+  cfr_http_reset_wait_budget(s->http);
   if (!s->d->paged) {
     int rc = list_whole(s, out, err);
     *total = out->count;
@@ -327,88 +341,135 @@ static int take_lookup(api_store *s, const char *path, const char *ip, int rc, c
   return SQLITE_OK;
 }
 
-#define LOOKUP_VALUES VALUES_FOR(1)
-
-static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
-  api_store *s = (api_store *)store;
-  char *path = lookup_path(s, ip);
-  if (!path) return SQLITE_NOMEM;
-  cfr_api_answer a;
-  int rc = request(s, "GET", path, NULL, 0, s->d->wrapped, LOOKUP_VALUES, &a, err);
-  if (rc == SQLITE_OK || a.root) rc = take_lookup(s, path, ip, rc, &a, out, found, err);
-  cfr_api_answer_clear(&a);
-  sqlite3_free(path);
+/* Lookups of n IPs, as concurrent GETs: out[i], found[i] answer ips[i]. */
+static int lookup_many(api_store *s, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
+                       int *found, char **err) {
+  request_set r;
+  int rc = request_set_init(&r, n);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = request_set_put(&r, i, "GET", lookup_path(s, ips[i]), NULL, 0, CAP_LOOKUP);
+  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    cfr_api_answer a;
+    rc = request_set_decode(&r, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
+    if (rc == SQLITE_OK || a.root) rc = take_lookup(s, r.calls[i].path, ips[i], rc, &a, &out[i], &found[i], err);
+    cfr_api_answer_clear(&a);
+  }
+  request_set_free(&r);
   return rc;
 }
 
-/* Several lookups at once, as concurrent GETs. */
+static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
+  api_store *s = (api_store *)store;
+  char one[1][CFR_IP_TEXT_MAX];
+  if (cfr_copy_field(one[0], sizeof(one[0]), ip) != 0) { *found = 0; return SQLITE_OK; }
+  cfr_http_reset_wait_budget(s->http);
+  return lookup_many(s, (const char (*)[CFR_IP_TEXT_MAX])one, 1, out, found, err);
+}
+
 static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                         int *found, char **err) {
   api_store *s = (api_store *)store;
-  get_set g;
-  int rc = get_set_init(&g, n);
-  for (int i = 0; rc == SQLITE_OK && i < n; i++) g.paths[i] = lookup_path(s, ips[i]);
-  if (rc == SQLITE_OK) rc = get_set_send(s, &g, err);
-  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
-    cfr_api_answer a;
-    rc = get_set_decode(&g, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
-    if (rc == SQLITE_OK || a.root) rc = take_lookup(s, g.paths[i], ips[i], rc, &a, &out[i], &found[i], err);
-    cfr_api_answer_clear(&a);
-  }
-  get_set_free(&g);
-  return rc;
+  cfr_http_reset_wait_budget(s->http);
+  return lookup_many(s, ips, n, out, found, err);
 }
 
 /* ---- batches ---- */
 
 /* A delete the API refused may still have reached its goal: the mapping was already gone (removed
-** by someone else, or by an earlier attempt whose answer was lost). One GET per such item tells;
-** an IP with no mapping counts as deleted. */
+** by someone else, or by an earlier attempt whose answer was lost). One GET per such item (sent
+** together) tells; an IP with no mapping counts as deleted. */
 static void confirm_failed_deletes(api_store *s, cfr_change *changes, int n) {
-  for (int i = 0; i < n; i++) {
+  char (*ips)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)n * CFR_IP_TEXT_MAX);
+  int *index = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+  int *found = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+  cfr_mapping *maps = sqlite3_malloc64((sqlite3_uint64)n * sizeof(cfr_mapping));
+  int k = 0;
+  for (int i = 0; ips && index && found && maps && i < n; i++) {
     if (changes[i].applied) continue;
-    cfr_mapping m;
-    int found = 1;
-    char *err = NULL;
-    if (api_get(&s->base, changes[i].mapping.origin_ip, &m, &found, &err) == SQLITE_OK && !found) {
-      changes[i].applied = 1;
-      changes[i].error[0] = 0;
-    }
-    sqlite3_free(err);
+    memcpy(ips[k], changes[i].mapping.origin_ip, CFR_IP_TEXT_MAX);
+    index[k++] = i;
   }
+  char *err = NULL;
+  if (k > 0 && lookup_many(s, (const char (*)[CFR_IP_TEXT_MAX])ips, k, maps, found, &err) == SQLITE_OK) {
+    for (int j = 0; j < k; j++) {
+      if (found[j]) continue;
+      changes[index[j]].applied = 1;
+      changes[index[j]].error[0] = 0;
+    }
+  }
+  sqlite3_free(err);
+  sqlite3_free(ips);
+  sqlite3_free(index);
+  sqlite3_free(found);
+  sqlite3_free(maps);
 }
 
-static int send_batch(api_store *s, cfr_batch *batch) {
-  cfr_change *changes = batch->changes;
-  int deleting = changes[0].kind == CFR_DELETE;
-  const char *method = deleting ? "DELETE" : s->d->upsert_method;
-  char *body = deleting ? cfr_api_delete_body(changes, batch->n) : cfr_api_upsert_body(s->d, changes, batch->n);
-  char *path = collection_path(s, "/batch");
-  int rc = body && path ? SQLITE_OK : SQLITE_NOMEM;
+static int is_delete_batch(const cfr_batch *b) { return b->changes[0].kind == CFR_DELETE; }
+
+static int put_batch(api_store *s, request_set *r, int i, const cfr_batch *b) {
+  int deleting = is_delete_batch(b);
+  char *body = deleting ? cfr_api_delete_body(b->changes, b->n) : cfr_api_upsert_body(s->d, b->changes, b->n);
+  return request_set_put(r, i, deleting ? "DELETE" : s->d->upsert_method, collection_path(s, "/batch"), body,
+                         b->n, CAP_BATCH);
+}
+
+/* The answer to one batch request: the items' outcomes, or the request's failure. A request whose
+** answer was lost may have been applied: it says so, and cfregions_retry finds out. */
+static void take_batch(api_store *s, request_set *r, int i, cfr_batch *b) {
+  cfr_http_response *resp = &r->resps[i];
+  b->sent = resp->attempts > 0;
+  int unknown = resp->outcome_unknown;
   cfr_api_answer a;
-  memset(&a, 0, sizeof(a));
-  if (rc == SQLITE_OK) rc = request(s, method, path, body, batch->n, s->d->wrapped, VALUES_FOR(batch->n), &a, &batch->err);
+  char *err = NULL;
+  b->rc = request_set_decode(r, i, s->d->wrapped, VALUES_FOR(b->n), &a, &err);
   char *why = NULL;
-  if (rc == SQLITE_OK && (rc = cfr_api_batch_outcome(s->d, a.result, changes, batch->n, &why)) != SQLITE_OK)
-    batch->err = sqlite3_mprintf("%s %s: %s", method, path, why ? why : "out of memory");
-  else if (rc == SQLITE_OK && deleting)
-    confirm_failed_deletes(s, changes, batch->n);
+  if (b->rc == SQLITE_OK && (b->rc = cfr_api_batch_outcome(s->d, a.result, b->changes, b->n, &why)) != SQLITE_OK)
+    err = sqlite3_mprintf("%s %s: %s", r->calls[i].method, r->calls[i].path, why ? why : "out of memory");
+  else if (b->rc == SQLITE_OK && is_delete_batch(b))
+    confirm_failed_deletes(s, b->changes, b->n);
+  if (b->rc != SQLITE_OK && unknown)
+    b->err = sqlite3_mprintf("outcome unknown (the API may have applied it): %z", err);
+  else
+    b->err = err;
   sqlite3_free(why);
   cfr_api_answer_clear(&a);
-  sqlite3_free(body);
-  sqlite3_free(path);
-  return rc;
 }
 
+/* The batches of one COMMIT step, CFR_HTTP_MAX_IN_FLIGHT at a time: after each group the
+** listener hears of its outcomes; a failed request stops the groups after it (and, within a group,
+** the requests not yet started). */
 static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
   api_store *s = (api_store *)store;
+  cfr_http_reset_wait_budget(s->http);
   int failed = 0;
-  for (int b = 0; b < n; b++) {
-    batches[b].sent = !failed;
-    if (failed) continue;
-    batches[b].rc = send_batch(s, &batches[b]);
-    if (batches[b].rc != SQLITE_OK) failed = 1;
-    listener->done(listener->arg, &batches[b]);
+  for (int first = 0; first < n; first += CFR_HTTP_MAX_IN_FLIGHT) {
+    int count = n - first < CFR_HTTP_MAX_IN_FLIGHT ? n - first : CFR_HTTP_MAX_IN_FLIGHT;
+    cfr_batch *group = &batches[first];
+    if (failed) {
+      for (int b = 0; b < count; b++) group[b].sent = 0;
+      continue;
+    }
+    request_set r;
+    char *err = NULL;
+    int rc = request_set_init(&r, count);
+    for (int b = 0; rc == SQLITE_OK && b < count; b++) rc = put_batch(s, &r, b, &group[b]);
+    if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, &err);
+    if (rc != SQLITE_OK) {
+      /* Nothing of the group went out (no credentials, an untrusted base URL, out of memory): the
+      ** first batch carries the reason, the others were not sent. */
+      group[0].sent = 1;
+      group[0].rc = rc;
+      group[0].err = err ? err : sqlite3_mprintf("out of memory");
+      for (int b = 1; b < count; b++) group[b].sent = 0;
+      failed = 1;
+    } else {
+      for (int b = 0; b < count; b++) {
+        take_batch(s, &r, b, &group[b]);
+        if (group[b].rc != SQLITE_OK) failed = 1;
+        if (group[b].sent) listener->done(listener->arg, &group[b]);
+      }
+    }
+    request_set_free(&r);
   }
 }
 
@@ -419,7 +480,7 @@ static int fetch_regions(api_store *s, cfr_regions **out, char **err) {
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
   /* supported_regions is never wrapped, in either generation. */
-  int rc = request(s, "GET", path, NULL, 0, 0, VALUES_FOR(CFR_REGIONS_MAX), &a, err);
+  int rc = get_one(s, path, 0, CAP_REGIONS, VALUES_FOR(CFR_REGIONS_MAX), &a, err);
   char *why = NULL;
   if (rc == SQLITE_OK && cfr_regions_from_json(a.result, out, &why) != 0)
     rc = unexpected(path, sqlite3_mprintf("unexpected response: %z", why), err);
@@ -434,6 +495,7 @@ static int api_regions(cfr_store *store, const cfr_regions **out, const char **z
   *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);
   if (*out) return SQLITE_OK;
   cfr_regions *fetched = NULL;
+  cfr_http_reset_wait_budget(s->http);
   int rc = fetch_regions(s, &fetched, err);
   if (rc == SQLITE_OK) rc = cfr_context_cache_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version, fetched);
   if (rc == SQLITE_OK) *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);

@@ -111,7 +111,7 @@ class FaultCases:
         self.assertIn("applied 0 of 250", msg)
         self.assertIn("and 245 more", msg)
         self.assertEqual(len(self.unapplied()), 250)
-        self.assertEqual(len(self.writes()), 1)
+        self.assertEqual(len(self.writes()), 3, "the step's 3 batches go out together; no retries")
 
     def drop_mid_commit(self, mode):
         data = rows(3500)
@@ -125,14 +125,22 @@ class FaultCases:
         self.assertIn("2500 not applied", msg)
         writes = self.writes()
         statuses = [e["status"] for e in writes]
-        self.assertEqual(statuses[:10], [200] * 10)
-        self.assertEqual(set(statuses[10:]), {0})
-        self.assertTrue(3 <= len(statuses) - 10 <= 6, statuses)  # 3 attempts; the 24 batches after it not sent
+        self.assertEqual(sorted(statuses).count(200), 10)
+        self.assertEqual(set(statuses) - {200}, {0})
+        # Batches go out 8 at a time: the 2nd group's last 6 fail (3 attempts each at most, any of
+        # which libcurl may resend once itself on a dead connection); the 19 batches after them
+        # are not sent.
+        failed_attempts = len(statuses) - 10
+        self.assertTrue(6 <= failed_attempts <= 6 * 3 * 2, statuses)
         un = self.unapplied()
         self.assertEqual(len(un), 2500)
-        self.assertEqual(sum("not sent: an earlier request failed" in u[5] for u in un), 2400)
+        self.assertEqual(sum("not sent: an earlier request failed" in u[5] for u in un), 1900)
+        # A dropped connection says nothing of whether the API applied the batch: both are listed
+        # as unknown (cfregions_retry, or a re-run, finds out).
+        lost = "outcome unknown (the API may have applied it)"
+        self.assertEqual(sum(u[5].startswith(lost) for u in un), 600)
         self.assertEqual({u[1] for u in un}, {"upsert"})
-        applied_by_fake = 1100 if mode == "drop_after_apply" else 1000
+        applied_by_fake = 1600 if mode == "drop_after_apply" else 1000
         self.assertEqual(len(self.fake.state()), applied_by_fake)
         # Re-running the same statement sends only what is still missing.
         self.fake.clear_faults()
@@ -375,10 +383,17 @@ class RetryRuleTests(FakeTestCase):
             self.assertEqual(attempt({"count": 1, "status": 503, "headers": {"x-should-retry": "false"}}, False)[0], [503])
         with self.subTest("x-should-retry: true"):
             self.assertEqual(attempt({"count": 1, "status": 400, "headers": {"x-should-retry": "true"}}, True)[0], [400, 200])
-        with self.subTest("Retry-After over 60 s falls back to the backoff"):
-            log, elapsed = attempt({"count": 1, "status": 429, "retry_after": "3600"}, True)
-            self.assertEqual(log, [429, 200])
-            self.assertLess(elapsed, 5)
+        with self.subTest("Retry-After over max_wait_s fails at once, saying when to retry"):
+            self.fake.faults([{"method": "GET", "count": 1, "status": 429, "retry_after": "3600"}])
+            self.fake.clear_log()
+            t0 = time.monotonic()
+            with self.assertRaises(sqlite3.OperationalError) as cm:
+                self.select()
+            self.assertLess(time.monotonic() - t0, 2)
+            self.assertEqual([e["status"] for e in self.fake.log()], [429])
+            self.assertIn("3600 s", str(cm.exception))
+            self.assertIn("max_wait_s", str(cm.exception))
+            self.assertIn("retry after", str(cm.exception))
         with self.subTest("retries exhausted on reads"):
             log, elapsed = attempt({"count": 10, "status": 503}, False)
             self.assertEqual(log, [503, 503, 503])  # 1 + max_retries (2)
