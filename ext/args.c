@@ -111,6 +111,12 @@ static int set_token_env(cfr_table_args *a, const char *v, char **err) {
   return (a->api.token_env = copy_text(v, err)) ? 0 : -1;
 }
 
+static int set_regions_zone(cfr_table_args *a, const char *v, char **err) {
+  if (cfr_zone_id_parse(v, a->regions_zone, err) == 0) return 0;
+  sqlite3_free(*err);
+  return bad_value("regions_zone", v, "the zone's 32 hexadecimal digits", err);
+}
+
 static int set_readonly(cfr_table_args *a, const char *v, char **err) {
   long n;
   if (parse_long(v, 0, 1, &n) != 0) return bad_value("readonly", v, "0 or 1", err);
@@ -149,7 +155,7 @@ static const struct {
   {"api", set_api, 0},              {"base_url", set_base_url, 0},
   {"token_env", set_token_env, 0},  {"readonly", set_readonly, 1},
   {"max_retries", set_max_retries, 0}, {"timeout_ms", set_timeout_ms, 0},
-  {"max_wait_s", set_max_wait_s, 0},
+  {"max_wait_s", set_max_wait_s, 0}, {"regions_zone", set_regions_zone, 1},
 };
 #define NKEYS (int)(sizeof(keys) / sizeof(keys[0]))
 
@@ -234,6 +240,10 @@ static int parse_one(const char *arg, cfr_table_args *out, unsigned *seen, char 
 
 static int check_store_keys(const cfr_table_args *a, unsigned seen, char **err) {
   if (a->store == CFR_STORE_API) {
+    if (a->regions_zone[0]) {
+      *err = sqlite3_mprintf("regions_zone applies only to store='local' (an API table validates against its own zone)");
+      return -1;
+    }
     if (a->api.zone_id[0]) return 0;
     *err = sqlite3_mprintf("zone_id is required for store='api' (or use store='local' for a table "
                            "kept in this database)");

@@ -24,6 +24,7 @@ typedef struct cfr_table_args {
   cfr_store_kind store;
   int readonly;
   cfr_api_settings api;              /* store='api' only */
+  char regions_zone[CFR_ZONE_ID_LEN + 1]; /* store='local': validate against this zone; "" built-in */
 } cfr_table_args;
 
 /* The defaults: v2, base URL and token from the environment, 2 retries, 60 s, 300 s of waiting. */

@@ -7,7 +7,8 @@
 
 int cfr_store_open(sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
                    const cfr_table_args *args, int create, cfr_store **out, char **err) {
-  if (args->store == CFR_STORE_LOCAL) return cfr_store_local_open(db, schema, name, create, out, err);
+  if (args->store == CFR_STORE_LOCAL)
+    return cfr_store_local_open(db, ctx, schema, name, args->regions_zone, create, out, err);
   return cfr_store_api_open(ctx, &args->api, out, err);
 }
 

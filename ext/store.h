@@ -75,9 +75,6 @@ typedef struct cfr_store_methods {
   /* 1 when batches are applied inside the database transaction, so that a failed COMMIT applies
   ** nothing; 0 for a remote store, where items applied before a failure stay applied. */
   int transactional;
-  /* 1 when the store talks to a server with the user's credentials: a table over it must never be
-  ** driven by a schema object (trigger, view) of a database file someone else wrote. */
-  int remote;
   /* Every mapping. */
   int (*list)(cfr_store *store, cfr_mapping_list *out, char **err);
   /* The store's total number of mappings and possibly the start of a listing, for writes that need
@@ -107,6 +104,9 @@ typedef struct cfr_store_methods {
 struct cfr_store {
   const cfr_store_methods *methods;
   char zone_id[CFR_ZONE_ID_LEN + 1]; /* the zone the store writes to; "" for a local store */
+  /* 1 when the store talks to a server with the user's credentials: a table over it must never be
+  ** driven by a schema object (trigger, view) of a database file someone else wrote. */
+  int remote;
 };
 
 /* Opens the store for table `name` of database `schema` as args say; create: CREATE VIRTUAL TABLE

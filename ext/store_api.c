@@ -519,7 +519,7 @@ static void api_close(cfr_store *store) {
 }
 
 static const cfr_store_methods api_methods = {
-  .transactional = 0, .remote = 1, .list = api_list, .count = api_count, .get = api_get, .get_many = api_get_many,
+  .transactional = 0, .list = api_list, .count = api_count, .get = api_get, .get_many = api_get_many,
   .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 
@@ -541,6 +541,7 @@ int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_s
   if (!s) return SQLITE_NOMEM;
   memset(s, 0, sizeof(*s));
   s->base.methods = &api_methods;
+  s->base.remote = 1;
   memcpy(s->base.zone_id, settings->zone_id, sizeof(s->base.zone_id));
   s->ctx = ctx;
   s->d = cfr_api_dialect_for(settings->api_version);
@@ -553,4 +554,17 @@ int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_s
   s->base_url_trusted = trusted_without_asking(s->base_url);
   *out = &s->base;
   return SQLITE_OK;
+}
+
+int cfr_store_api_zone_regions(cfr_context *ctx, const char *zone_id, const cfr_regions **out, char **err) {
+  cfr_api_settings settings;
+  cfr_api_settings_init(&settings);
+  int rc = cfr_zone_id_parse(zone_id, settings.zone_id, err) == 0 ? SQLITE_OK : SQLITE_ERROR;
+  cfr_store *store = NULL;
+  if (rc == SQLITE_OK) rc = cfr_store_api_open(ctx, &settings, &store, err);
+  const char *zone_of_list;
+  if (rc == SQLITE_OK) rc = store->methods->regions(store, out, &zone_of_list, err);
+  if (store) store->methods->close(store);
+  cfr_api_settings_clear(&settings);
+  return rc;
 }

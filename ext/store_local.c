@@ -7,6 +7,7 @@
 ** shadow table: it creates it, renames it with the virtual table and drops it.
 */
 #include "store_local.h"
+#include "store_api.h"
 
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,8 @@
 typedef struct local_store {
   cfr_store base;
   sqlite3 *db;
+  cfr_context *ctx;
+  char regions_zone[CFR_ZONE_ID_LEN + 1]; /* "" : the built-in list */
   char *schema;
   char *name;
   sqlite3_stmt *list_stmt, *get_stmt, *upsert_stmt, *delete_stmt, *count_stmt;
@@ -158,10 +161,14 @@ static void local_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_b
 }
 
 static int local_regions(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err) {
-  (void)store; (void)err;
-  *out = cfr_regions_builtin();
-  *zone_id = NULL;
-  return SQLITE_OK;
+  local_store *s = (local_store *)store;
+  if (!s->regions_zone[0]) {
+    *out = cfr_regions_builtin();
+    *zone_id = NULL;
+    return SQLITE_OK;
+  }
+  *zone_id = s->regions_zone;
+  return cfr_store_api_zone_regions(s->ctx, s->regions_zone, out, err);
 }
 
 static void local_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
@@ -197,19 +204,23 @@ static void local_close(cfr_store *store) {
 }
 
 static const cfr_store_methods local_methods = {
-  .transactional = 1, .remote = 0, .list = local_list, .count = local_count, .get = local_get,
+  .transactional = 1, .list = local_list, .count = local_count, .get = local_get,
   .apply = local_apply, .regions = local_regions, .costs = local_costs, .rename = local_rename,
   .destroy = local_destroy, .close = local_close,
 };
 
-int cfr_store_local_open(sqlite3 *db, const char *schema, const char *name, int create,
-                         cfr_store **out, char **err) {
+int cfr_store_local_open(sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
+                         const char *regions_zone, int create, cfr_store **out, char **err) {
   *out = NULL;
   local_store *s = sqlite3_malloc(sizeof(*s));
   if (!s) return SQLITE_NOMEM;
   memset(s, 0, sizeof(*s));
   s->base.methods = &local_methods;
   s->db = db;
+  s->ctx = ctx;
+  memcpy(s->regions_zone, regions_zone, sizeof(s->regions_zone));
+  /* Reading a zone's list uses the user's credentials: then the table is driven by direct SQL only. */
+  s->base.remote = regions_zone[0] != 0;
   s->schema = sqlite3_mprintf("%s", schema);
   s->name = sqlite3_mprintf("%s", name);
   if (!s->schema || !s->name) { local_close(&s->base); return SQLITE_NOMEM; }

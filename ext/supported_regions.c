@@ -76,20 +76,6 @@ static int sr_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
 
 static int sr_close(sqlite3_vtab_cursor *cur) { sqlite3_free(cur); return SQLITE_OK; }
 
-/* A zone's list through an API store with a table's defaults; the connection caches it. */
-static int zone_regions(sr_table *t, const char *zone, const cfr_regions **out, char **err) {
-  cfr_api_settings settings;
-  cfr_api_settings_init(&settings);
-  int rc = cfr_zone_id_parse(zone, settings.zone_id, err) == 0 ? SQLITE_OK : SQLITE_ERROR;
-  cfr_store *store = NULL;
-  if (rc == SQLITE_OK) rc = cfr_store_api_open(t->ctx, &settings, &store, err);
-  const char *zone_of_list;
-  if (rc == SQLITE_OK) rc = store->methods->regions(store, out, &zone_of_list, err);
-  if (store) store->methods->close(store);
-  cfr_api_settings_clear(&settings);
-  return rc;
-}
-
 static int sr_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr; (void)argc;
   sr_cursor *c = (sr_cursor *)base;
@@ -100,7 +86,7 @@ static int sr_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
   if (idxNum == 0) { c->regions = cfr_regions_builtin(); return SQLITE_OK; }
   const char *zone = (const char *)sqlite3_value_text(argv[0]);
   char *err = NULL;
-  int rc = zone_regions(t, zone ? zone : "", &c->regions, &err);
+  int rc = cfr_store_api_zone_regions(t->ctx, zone ? zone : "", &c->regions, &err);
   if (rc == SQLITE_OK) {
     cfr_copy_field(c->zone_id, sizeof(c->zone_id), zone);
     return SQLITE_OK;

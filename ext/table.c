@@ -138,7 +138,7 @@ static int connect_table(sqlite3 *db, void *aux, int argc, const char *const *ar
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   /* A table that talks to the network with the user's credentials is never driven from a trigger
   ** or view in a schema the user did not write themselves. */
-  if (tab->store->methods->remote) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  if (tab->store->remote) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *out = &tab->base;
   return SQLITE_OK;
 }

@@ -10,6 +10,7 @@
 #include "commit.h"
 #include "journal.h"
 #include "snapshot.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,15 +59,6 @@ static int row_error(cfr_table *tab, int rc, const char *verb, sqlite3_value **c
   return ignoring ? SQLITE_ERROR : rc;
 }
 
-/* Copies a text value into a fixed field: -1 when it is not text, too long, or holds a NUL byte
-** (which would otherwise cut it short unnoticed). */
-static int text_field(sqlite3_value *v, char *dst, size_t size) {
-  if (sqlite3_value_type(v) != SQLITE_TEXT) return -1;
-  const char *text = (const char *)sqlite3_value_text(v);
-  if (!text || strlen(text) != (size_t)sqlite3_value_bytes(v)) return -1;
-  return cfr_copy_field(dst, size, text);
-}
-
 /* An UPDATE leaves modified_on alone when SQLite says so (sqlite3_value_nochange), or when it passes
 ** the row's own value back: UPDATE … FROM reads the row into a temporary table first, and then
 ** hands xUpdate the column's value instead. old: the row's value as cursors show it. */
@@ -85,22 +77,6 @@ typedef struct row_write {
   const cfr_value *old;      /* the row before an UPDATE, NULL if unknown */
 } row_write;
 
-static int check_region(cfr_table *tab, const row_write *w, const cfr_value *value) {
-  const cfr_regions *regions;
-  const char *zone = NULL;
-  char *err = NULL;
-  int rc = tab->store->methods->regions(tab->store, &regions, &zone, &err);
-  if (rc != SQLITE_OK) return cfr_table_error(tab, rc, err);
-  char cause[CFR_ERROR_MAX + 192];
-  int problem = cfr_regions_check(regions, value->vendor, value->region, cause, sizeof(cause));
-  if (problem == 0) return SQLITE_OK;
-  size_t used = strlen(cause);
-  if (problem == -1) {} /* the message lists the vendors already */
-  else if (zone) snprintf(cause + used, sizeof(cause) - used, " (see SELECT region FROM supported_regions WHERE zone_id = '%s' AND vendor = '%s')", zone, value->vendor);
-  else snprintf(cause + used, sizeof(cause) - used, " (see SELECT region FROM supported_regions WHERE vendor = '%s')", value->vendor);
-  return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, w->cols, cause);
-}
-
 /* Checks the new values of a row and fills value and the canonical IP. */
 static int validate_row(cfr_table *tab, const row_write *w, char *ip, cfr_value *value) {
   sqlite3_value **cols = w->cols;
@@ -108,28 +84,14 @@ static int validate_row(cfr_table *tab, const row_write *w, char *ip, cfr_value 
                                          : sqlite3_value_type(cols[COL_MODIFIED_ON]) != SQLITE_NULL;
   if (modified_on_written)
     return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, cols, "modified_on is set by the store and cannot be written");
-  static const char *const names[] = {"origin_ip", "vendor", "region"};
-  for (int c = COL_ORIGIN_IP; c <= COL_REGION; c++) {
-    if (sqlite3_value_type(cols[c]) != SQLITE_NULL) continue;
-    char cause[32];
-    snprintf(cause, sizeof(cause), "%s is NULL", names[c]);
-    return row_error(tab, SQLITE_CONSTRAINT_NOTNULL, w->verb, cols, cause);
-  }
-  char ip_text[CFR_IP_TEXT_MAX];
-  if (text_field(cols[COL_ORIGIN_IP], ip_text, sizeof(ip_text)) != 0 ||
-      cfr_ip_canonicalize(ip_text, strlen(ip_text), ip) < 0)
-    return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, cols,
-                     "origin_ip is not an IPv4 or IPv6 address (no prefix, zone id, spaces or leading zeros)");
-  memset(value, 0, sizeof(*value));
-  value->present = 1;
-  if (text_field(cols[COL_VENDOR], value->vendor, sizeof(value->vendor)) != 0)
-    return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, cols,
-                     sqlite3_value_type(cols[COL_VENDOR]) == SQLITE_TEXT ? "unknown vendor (too long, or holds a NUL byte)"
-                                                                         : "unknown vendor (not text)");
-  if (text_field(cols[COL_REGION], value->region, sizeof(value->region)) != 0)
-    return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, cols,
-                     "region is not a known region id (not text, too long, or holds a NUL byte)");
-  return check_region(tab, w, value);
+  const cfr_regions *regions;
+  const char *zone = NULL;
+  char *err = NULL;
+  int rc = tab->store->methods->regions(tab->store, &regions, &zone, &err);
+  if (rc != SQLITE_OK) return cfr_table_error(tab, rc, err);
+  char cause[CFR_CAUSE_MAX];
+  rc = cfr_validate_row(cols[COL_ORIGIN_IP], cols[COL_VENDOR], cols[COL_REGION], regions, zone, ip, value, cause);
+  return rc == 0 ? SQLITE_OK : row_error(tab, rc, w->verb, cols, cause);
 }
 
 static cfr_view *write_view(cfr_table *tab) { return tab->current ? tab->current->view : NULL; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """supported_regions: WHERE zone_id = '…' reads the zone's list from the API (one GET); without
-zone_id it is the built-in list, with no request.
+zone_id it is the built-in list, with no request. The same zone lists serve cfregions_check with a
+zone, and local tables created with regions_zone=.
 
     PYTHON test/test_api_supported_regions.py build/cfregions.so [unittest options]
 
@@ -42,6 +43,32 @@ class SupportedRegionsTests(FakeTestCase):
         with self.assertRaises(sqlite3.Error):
             self.db.execute("SELECT * FROM supported_regions WHERE zone_id = 'nope'").fetchall()
         self.assertEqual(self.fake.log(), [])
+
+    def test_check_against_a_zone(self):
+        check = "SELECT cfregions_check(?, ?, ?, ?)"
+        zone_only = ("10.0.0.1",) + ZONE_ONLY_REGION
+        builtin_only = ("10.0.0.1",) + BUILTIN_ONLY_REGION
+        self.assertEqual(self.db.execute(check, zone_only + (OTHER_ZONE,)).fetchone(), (None,))
+        problem = self.db.execute(check, builtin_only + (OTHER_ZONE,)).fetchone()[0]
+        self.assertIn("not supported", problem)
+        self.assertIn("WHERE zone_id = '%s'" % OTHER_ZONE, problem)
+        # Without a zone: the built-in list, no request.
+        self.assertIn("not supported", self.db.execute("SELECT cfregions_check(?, ?, ?)", zone_only).fetchone()[0])
+        self.assertEqual(len(self.fake.log()), 1, "one GET of the zone's list, cached")
+
+    def test_a_local_table_validates_against_regions_zone(self):
+        self.db.execute("CREATE VIRTUAL TABLE plan USING origin_cloud_regions(store='local', regions_zone='%s')"
+                        % OTHER_ZONE)
+        self.db.execute("INSERT INTO plan(origin_ip, vendor, region) VALUES ('10.0.0.1', ?, ?)", ZONE_ONLY_REGION)
+        with self.assertRaises(sqlite3.IntegrityError) as cm:
+            self.db.execute("INSERT INTO plan(origin_ip, vendor, region) VALUES ('10.0.0.2', ?, ?)", BUILTIN_ONLY_REGION)
+        self.assertIn("WHERE zone_id = '%s'" % OTHER_ZONE, str(cm.exception))
+        self.assertEqual(self.db.execute("SELECT count(*) FROM plan").fetchone(), (1,))
+        # It reads a zone with the user's credentials: a view in the database file cannot drive it.
+        self.db.execute("CREATE VIEW v AS SELECT * FROM plan")
+        with self.assertRaises(sqlite3.OperationalError) as cm:
+            self.db.execute("SELECT * FROM v").fetchall()
+        self.assertIn("unsafe use", str(cm.exception))
 
 
 if __name__ == "__main__":
