@@ -131,12 +131,14 @@ static void mark_unapplied(cfr_change *changes, int n, const char *why) {
   }
 }
 
-/* Sends one step's batches; returns the first failed request's error (sqlite3 memory) or NULL. */
+/* Sends one step's batches; returns why the steps after it must not run (sqlite3 memory), or NULL:
+** a request that failed, or an item the API refused — a delete after a refused upsert could be
+** the second half of a move, and would leave the zone without the mapping. */
 static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, batch_watch *w) {
   if (n == 0) return NULL;
   cfr_batch_listener listener = {batch_done, w};
   t->store->methods->apply(t->store, batches, n, &listener);
-  char *request_error = NULL;
+  char *stop = NULL;
   for (int b = 0; b < n; b++) {
     cfr_batch *batch = &batches[b];
     if (!batch->sent) {
@@ -144,10 +146,12 @@ static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, ba
     } else if (batch->rc != SQLITE_OK) {
       const char *why = batch->err ? batch->err : "request failed";
       mark_unapplied(batch->changes, batch->n, why);
-      if (!request_error) request_error = sqlite3_mprintf("%s", why);
+      if (!stop) stop = sqlite3_mprintf("%s", why);
     }
+    for (int i = 0; !stop && i < batch->n; i++)
+      if (!batch->changes[i].applied) stop = sqlite3_mprintf("an earlier change was not applied");
   }
-  return request_error;
+  return stop;
 }
 
 /* The database rolls back this transaction, and with it whatever a transactional store applied. */
@@ -202,7 +206,7 @@ int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const cha
     cfr_batch *batches = &plan->batches[plan->step_start[s]];
     int n = plan->step_start[s + 1] - plan->step_start[s];
     if (request_error) {
-      for (int b = 0; b < n; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier request failed");
+      for (int b = 0; b < n; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier change failed");
       continue;
     }
     request_error = send_step(t, batches, n, &watch);
@@ -231,32 +235,45 @@ int cfr_commit_view(const cfr_commit_target *t, const cfr_view *view, char **err
   return rc;
 }
 
-/* Whether the row's snapshot value is the entry's end state, with nothing pending over it. */
-static int reached(const cfr_row *row, const cfr_change *c) {
-  const cfr_value *b = &row->base, *cur = &row->cur;
+/* Whether the view's snapshot shows ip in the change's end state, with nothing pending over it.
+** An IP a complete view does not know has no mapping. */
+static int reached(const cfr_view *view, const cfr_change *c) {
+  int row = cfr_view_find(view, c->mapping.origin_ip);
+  if (row < 0) return cfr_view_is_complete(view) && c->kind == CFR_DELETE;
+  const cfr_value *b = &cfr_view_row(view, row)->base, *cur = &cfr_view_row(view, row)->cur;
   if (b->present != cur->present || (b->present && (strcmp(b->vendor, cur->vendor) || strcmp(b->region, cur->region))))
     return 0;
   if (c->kind == CFR_DELETE) return !b->present;
   return b->present && strcmp(b->vendor, c->mapping.vendor) == 0 && strcmp(b->region, c->mapping.region) == 0;
 }
 
-/* Takes an IP off the list and out of the journal: it reached its end state. */
-static void forget(const cfr_commit_target *t, const char *ip) {
-  char ips[1][CFR_IP_TEXT_MAX];
-  if (cfr_copy_field(ips[0], sizeof(ips[0]), ip) != 0) return;
+/* Takes IPs off the list and out of the journal (one rewrite): they reached their end state. */
+static void forget(const cfr_commit_target *t, const char (*ips)[CFR_IP_TEXT_MAX], int n) {
+  if (n == 0) return;
   char *why = NULL;
-  cfr_journal_settle(t->journal, t->table, (const char (*)[CFR_IP_TEXT_MAX])ips, 1, &why);
+  cfr_journal_settle(t->journal, t->table, ips, n, &why);
   sqlite3_free(why); /* a stale line is dropped again when the IP is next settled */
-  cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ips[0]);
+  for (int i = 0; i < n; i++) cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ips[i]);
+}
+
+/* The listed IPs of the table that the view shows in their end state (sqlite3 memory, *n of them). */
+static char (*reached_ips(const cfr_commit_target *t, const cfr_view *view, int *n))[CFR_IP_TEXT_MAX] {
+  int total = cfr_context_unapplied_count(t->ctx);
+  char (*ips)[CFR_IP_TEXT_MAX] = sqlite3_malloc64((sqlite3_uint64)(total ? total : 1) * CFR_IP_TEXT_MAX);
+  *n = 0;
+  for (int i = 0; ips && i < total; i++) {
+    const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
+    if (sqlite3_stricmp(u->table_name, t->table) != 0 || sqlite3_stricmp(u->schema_name, t->schema) != 0) continue;
+    if (reached(view, &u->change)) memcpy(ips[(*n)++], u->change.mapping.origin_ip, CFR_IP_TEXT_MAX);
+  }
+  return ips;
 }
 
 void cfr_commit_reconcile(const cfr_commit_target *t, const cfr_view *view) {
-  for (int i = cfr_context_unapplied_count(t->ctx) - 1; i >= 0; i--) {
-    const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
-    if (sqlite3_stricmp(u->table_name, t->table) != 0 || sqlite3_stricmp(u->schema_name, t->schema) != 0) continue;
-    int row = cfr_view_find(view, u->change.mapping.origin_ip);
-    if (row >= 0 && reached(cfr_view_row(view, row), &u->change)) forget(t, u->change.mapping.origin_ip);
-  }
+  int n;
+  char (*ips)[CFR_IP_TEXT_MAX] = reached_ips(t, view, &n);
+  if (ips) forget(t, (const char (*)[CFR_IP_TEXT_MAX])ips, n);
+  sqlite3_free(ips);
 }
 
 static int same_table(const cfr_unapplied *u, const cfr_commit_target *t) {
@@ -309,13 +326,10 @@ int cfr_commit_retry(const cfr_commit_target *t, double estimated_rows, int *app
   cfr_view *view = cfr_view_new();
   if (!view) rc = SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = load_listed(t, view, changes, n, estimated_rows, err);
+  if (rc == SQLITE_OK) cfr_commit_reconcile(t, view);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     const char *ip = changes[i].mapping.origin_ip;
-    int row = cfr_view_find(view, ip);
-    if (row >= 0 && reached(cfr_view_row(view, row), &changes[i])) {
-      forget(t, ip);
-      continue;
-    }
+    if (reached(view, &changes[i])) continue; /* taken off the list just above */
     cfr_value value;
     memset(&value, 0, sizeof(value));
     value.present = changes[i].kind == CFR_UPSERT;

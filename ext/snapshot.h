@@ -18,7 +18,9 @@ int cfr_snapshot_count(cfr_store *store, cfr_view *view, char **err);
 
 /* The present rows of the given canonical IPs, in the order given (absent IPs skipped): looked up,
 ** all at once where the store can overlap lookups, or listed once when that is cheaper. rows must
-** hold n entries; *nrows receives how many were found. */
+** hold n entries; *nrows receives how many were found. A view that keeps being asked for IPs it
+** does not know — the inner loop of a join, a correlated subquery — lists the store instead once
+** its lookups reach a sixteenth of what a listing costs. */
 int cfr_snapshot_rows_of(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
                          double estimated_rows, int *rows, int *nrows, char **err);
 

@@ -347,7 +347,8 @@ static int lookup_many(api_store *s, const char (*ips)[CFR_IP_TEXT_MAX], int n, 
   request_set r;
   int rc = request_set_init(&r, n);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = request_set_put(&r, i, "GET", lookup_path(s, ips[i]), NULL, 0, CAP_LOOKUP);
-  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, err);
+  /* Not stopped by a failure: a 404 is the answer "no mapping", and every lookup is needed. */
+  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 0, err);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     cfr_api_answer a;
     rc = request_set_decode(&r, i, s->d->wrapped, LOOKUP_VALUES, &a, err);

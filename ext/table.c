@@ -284,12 +284,28 @@ static int table_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
 
 /* ---- cursors ---- */
 
+/* A read inside BEGIN … COMMIT makes the table join the transaction, so that every statement of
+** the transaction shares one snapshot (the first read's) and the table hears when it ends. SQLite
+** tells a virtual table of transactions only through writes (xBegin … xCommit/xRollback), so the
+** join is a write that changes nothing: DELETE … WHERE 0 runs xBegin and no xUpdate. */
+static void join_transaction(cfr_table *tab) {
+  if (tab->tx != CFR_TX_NONE || tab->joining || sqlite3_get_autocommit(tab->db)) return;
+  char *sql = sqlite3_mprintf("DELETE FROM \"%w\".\"%w\" WHERE 0", tab->schema, tab->name);
+  tab->joining = 1;
+  /* Should it fail, each statement simply reads its own snapshot, as in autocommit mode. */
+  if (sql) sqlite3_exec(tab->db, sql, 0, 0, NULL);
+  tab->joining = 0;
+  sqlite3_free(sql);
+}
+
 static int cursor_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
+  cfr_table *tab = (cfr_table *)vtab;
   cfr_cursor *cur = sqlite3_malloc(sizeof(*cur));
   if (!cur) return SQLITE_NOMEM;
   memset(cur, 0, sizeof(*cur));
-  int rc = cfr_table_acquire_view((cfr_table *)vtab, &cur->shared);
+  int rc = cfr_table_acquire_view(tab, &cur->shared);
   if (rc != SQLITE_OK) { sqlite3_free(cur); return rc; }
+  join_transaction(tab);
   *out = &cur->base;
   return SQLITE_OK;
 }
@@ -334,7 +350,8 @@ static int filter_by_ip(cfr_table *tab, cfr_cursor *cur, int plan, sqlite3_value
   int rc = collect_ips(plan, arg, &ips, &n);
   if (rc == SQLITE_OK && n > 0 && !(cur->rows = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int)))) rc = SQLITE_NOMEM;
   if (rc == SQLITE_OK && n > 0)
-    rc = cfr_snapshot_rows_of(tab->store, cur->shared->view, ips, n, tab->estimated_rows, cur->rows, &cur->nrows, &err);
+    rc = cfr_snapshot_rows_of(tab->store, cur->shared->view, ips, n, tab->estimated_rows, cur->rows,
+                              &cur->nrows, &err);
   sqlite3_free(ips);
   return rc == SQLITE_OK ? rc : cfr_table_error(tab, rc, err);
 }

@@ -30,6 +30,7 @@ typedef struct cfr_table {
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the table holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
+  int joining;               /* a read is making the table join the transaction (table.c) */
   char *journal;             /* the COMMIT journal of a store that cannot roll back; NULL: none */
 } cfr_table;
 

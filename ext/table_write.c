@@ -210,10 +210,12 @@ int cfr_table_begin(sqlite3_vtab *vtab) {
   cfr_table *tab = (cfr_table *)vtab;
   if (tab->tx != CFR_TX_NONE) return SQLITE_OK;
   cfr_context_forget_commit_failure(tab->ctx); /* a new transaction */
-  /* xBegin runs before the writing statement opens any cursor, so a live view here belongs to
-  ** statements still open (an unfinished SELECT): they keep it as their snapshot, and the
-  ** transaction starts its own, so its writes never show up half-way through their rows. */
-  tab->current = NULL;
+  /* In autocommit mode xBegin runs before the writing statement opens any cursor, so a live view
+  ** here belongs to statements still open (an unfinished SELECT): they keep it as their snapshot,
+  ** and the write starts its own, so that it never shows up half-way through their rows. Inside
+  ** BEGIN … COMMIT, the view a read of this transaction took is the transaction's snapshot: every
+  ** later statement shares it, as an ordinary table's cursors see their own connection's writes. */
+  if (sqlite3_get_autocommit(tab->db)) tab->current = NULL;
   cfr_shared_view *shared;
   int rc = cfr_table_acquire_view(tab, &shared);  /* the table's own reference, until COMMIT/ROLLBACK */
   if (rc == SQLITE_OK) tab->tx = CFR_TX_OPEN;

@@ -24,6 +24,7 @@ struct cfr_view {
   int base_present;       /* rows whose base.present is set */
   int store_total;        /* mappings in the store when the snapshot began; -1 unknown */
   int write_lookups;      /* point lookups made for writes (a budget before listing instead) */
+  int read_lookups;       /* point lookups made for reads (likewise) */
   undo_entry *undo;
   int nundo, undo_capacity;
   int *marks;             /* journal length at each open savepoint level */
@@ -75,6 +76,11 @@ void cfr_view_set_store_total(cfr_view *view, int total) { view->store_total = t
 int cfr_view_base_count(const cfr_view *view) { return view->complete ? view->base_present : view->store_total; }
 int cfr_view_has_store_total(const cfr_view *view) { return view->complete || view->store_total >= 0; }
 int cfr_view_note_write_lookup(cfr_view *view) { return ++view->write_lookups; }
+int cfr_view_note_read_lookups(cfr_view *view, int n) {
+  int before = view->read_lookups;
+  view->read_lookups += n;
+  return before;
+}
 const cfr_row *cfr_view_row(const cfr_view *view, int index) { return &view->rows[index]; }
 
 int cfr_view_find(const cfr_view *view, const char *origin_ip) {

@@ -49,6 +49,8 @@ int cfr_view_base_count(const cfr_view *view);
 int cfr_view_has_store_total(const cfr_view *view);
 /* Counts a point lookup made for a write; returns how many this view has made. */
 int cfr_view_note_write_lookup(cfr_view *view);
+/* Counts n point lookups made for reads; returns how many this view had made before them. */
+int cfr_view_note_read_lookups(cfr_view *view, int n);
 
 /* Sets the current value of an IP (new row if unknown; the view must then be complete, so the
 ** base is known to be absent). Journaled for savepoints. Returns SQLITE_OK or SQLITE_NOMEM. */

@@ -133,6 +133,43 @@ class RequestCountCases:
         self.assertState([("10.0.0.1", "gcp", "us-central1"), ("10.0.0.3", "aws", "us-east-1"),
                           ("10.0.0.4", "aws", "us-east-1"), ("10.0.0.5", "oci", "us-ashburn-1")])
 
+    def test_statements_of_one_transaction_share_one_listing(self):
+        self.fake.seed(rows(3500))
+        listing = 1 if self.api == "v1" else 35
+        self.db.execute("BEGIN")
+        self.assertEqual(self.select("SELECT count(*) FROM t"), [(3500,)])
+        self.assertEqual(self.select("SELECT vendor, count(*) FROM t GROUP BY vendor"), [("aws", 3500)])
+        self.assertEqual(self.select("SELECT count(*) FROM t WHERE region = 'us-east-1'"), [(3500,)])
+        self.assertEqual(len(self.reads()), listing, "one listing for the three SELECTs")
+        self.db.execute("UPDATE t SET region = 'us-west-2' WHERE origin_ip = ?", (rows(1)[0][0],))
+        self.assertEqual(len(self.reads()), listing, "the write uses the same snapshot")
+        self.db.execute("COMMIT")
+        self.assertEqual(len(self.writes()), 1)
+        # The next transaction starts from a fresh snapshot (another client may have written).
+        self.fake.clear_log()
+        self.fake.seed(rows(10))
+        self.db.execute("BEGIN")
+        self.assertEqual(self.select("SELECT count(*) FROM t"), [(10,)])
+        self.db.execute("ROLLBACK")
+        self.assertEqual(len(self.reads()), 1)
+
+    def test_a_join_lists_once_instead_of_one_lookup_per_row(self):
+        self.fake.seed(rows(3500))
+        self.db.execute("CREATE VIRTUAL TABLE plan USING origin_cloud_regions(store='local')")
+        self.bulk(rows(3500, region="us-east-2"), table="plan")
+        queries = {
+            "LEFT JOIN": "SELECT count(l.origin_ip) FROM plan p LEFT JOIN t l ON l.origin_ip = p.origin_ip",
+            "NOT EXISTS": "SELECT count(*) FROM plan p WHERE NOT EXISTS (SELECT 1 FROM t l WHERE l.origin_ip = p.origin_ip)",
+            "JOIN": "SELECT count(*) FROM plan p JOIN t l ON l.origin_ip = p.origin_ip AND l.region <> p.region",
+            "IN": "SELECT count(*) FROM plan p WHERE p.origin_ip IN (SELECT origin_ip FROM t)",
+        }
+        expected = {"LEFT JOIN": 3500, "NOT EXISTS": 0, "JOIN": 3500, "IN": 3500}
+        for shape, sql in queries.items():
+            with self.subTest(shape):
+                self.fake.clear_log()
+                self.assertEqual(self.select(sql), [(expected[shape],)])
+                self.assertLessEqual(len(self.fake.log()), 40, "a listing plus a few lookups at most")
+
 
 class V1Tests(RequestCountCases, FakeTestCase):
     api = "v1"
