@@ -12,6 +12,7 @@ Run alone, a benchmark prints its own rows at the end (print_summary()).
 """
 
 import os
+import signal
 import statistics
 import sqlite3
 import sys
@@ -141,7 +142,9 @@ def check(cond, what):
 
 
 def main(body):
-    """Runs body(so); prints the summary rows; exit status 1 on a BenchError."""
+    """Runs body(so); prints the summary rows; exit status 1 on a BenchError. SIGTERM (run.sh's
+    time limit) becomes SystemExit, so that the benchmark's `finally` blocks still stop its fake."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     so = so_path()
     try:
         body(so)
