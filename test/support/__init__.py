@@ -1,10 +1,12 @@
-"""What the Python tests of the extension, and the API benchmark, share (standard library only).
+"""What the Python tests of the extension, and the benchmarks, share (standard library only).
 
     support.fake      the fake Cloudflare API (test/fake_cloudflare.py) in a child process, driven
                       through its control paths (Fake); a recording proxy in front of it (Recorder);
                       the zone, credentials and region lists the fake is started with
     support.mappings  numbered test mappings (ip_of, rows), their JSON form and address order, and
                       the bulk statements that write them (BULK_SQL, DELETE_SQL)
+    support.client    SequentialClient: a plain v2 client (one keep-alive connection, one request
+                      at a time), written as an SDK user would; the API benchmark's yardstick
     support.hostile   a database file crafted by an attacker (craft_database) and a loopback
                       proxy trap that records whatever libcurl would send off the machine
     support.cases     the command line of every test file (main, so_path) and FakeTestCase, the base
