@@ -17,8 +17,9 @@ extension loaded: a statement may use at most 64 MiB more, whatever the server s
 answer is far smaller).
 A child that outlives its time limit is killed and the case fails as a hang.
 
-Every case is recorded: at the end a table (case, the error's first 120 characters, peak memory
-above the baseline in MB, seconds) goes to stderr, and to the file named by $CFR_HOSTILE_REPORT.
+Every case is recorded: at the end a table (case, the error's first 120 characters with the zone id
+shown as Z, peak memory above the baseline in MB, seconds) goes to stderr, and to the file named by
+$CFR_HOSTILE_REPORT.
 """
 
 import json
@@ -201,8 +202,8 @@ class HostileTestCase(unittest.TestCase):
         self.forget_requests()
         r = run_shell(sql, env or child_env(), limit_s)
         above_mb = (r.maxrss_kb - self.baseline_kb) / 1024.0
-        REPORT.append((case, (r.error or r.text.strip() or "(no error)")[:120], above_mb,
-                       r.seconds))
+        shown = (r.error or r.text.strip() or "(no error)").replace(ZONE, "Z")
+        REPORT.append((case, shown[:120], above_mb, r.seconds))
         self.assertFalse(r.timed_out, "%s: still running after %.0f s: a hang" % (case, limit_s))
         self.assertGreaterEqual(r.returncode, 0, "%s: killed by signal %d (a crash): %s"
                                 % (case, -r.returncode, r.text))
