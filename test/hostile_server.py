@@ -45,20 +45,54 @@ HTTP-level behaviours
   prefix (behaviour and parameters) misbehave, later ones get /ok's answer.
 
 API-shaped answers (for store-level tests: point a table's base_url at them)
-  /v2-page[/entries=N|/mib=M][/total_pages=P]
+  /v2-page[/entries=N|/mib=M][/total_pages=P][/total_count=C][/first_entries=F][/distinct=1]
                                200, a v2 listing page (result[] of N valid-looking entries, or as
-                               many as fill M MiB; default 100), result_info from ?page= and P.
+                               many as fill M MiB; default 100), result_info from ?page= and P
+                               (and total_count C, default N times P).
+                               first_entries: page 1 holds F entries instead (so that page 1 can be
+                               valid and the pages after it hostile). distinct=1: page p numbers
+                               its entries after those of the pages before it, so that no IP
+                               repeats across pages.
+  /v1-entries[/entries=N|/mib=M]
+                               200, a v1 listing (result.value[]) of N valid-looking entries, or
+                               as many as fill M MiB (default 32: some 330,000 entries).
   /v1-empty-objects[/mib=N]    200, a v1 listing whose value[] is N MiB (default 32) of {}.
-  /error-message[/mib=N|/bytes=B][/status=S][/code=C]
+  /error-message[/mib=N|/bytes=B][/status=S][/code=C][/fill=TEXT]
                                status S (default 400), errors[0].message of B bytes (default 31
-                               MB, i.e. 31,000,000) with code C (default 1000).
-  /escape-message[/status=S]   status S (default 400), an error message full of escapes: ANSI
+                               MB, i.e. 31,000,000) with code C (default 1000). fill: the message
+                               repeats TEXT (default "m") and stops at the last whole character
+                               that fits in B bytes of UTF-8.
+  /escape-message[/status=S][/json=valid]
+                               status S (default 400), an error message full of escapes: ANSI
                                colours, CR LF and a fake header line, NUL, backspace, bell, quotes,
-                               backslashes, bidi overrides, invalid surrogates.
-  /escape-entry                200, a v2 listing page of one entry whose origin_ip, vendor and
-                               region carry the same escapes.
-  /supported-regions[/mib=N]   200, a supported_regions answer of N MiB (default 32): aws with
-                               many regions.
+                               backslashes, bidi overrides, invalid surrogates. json=valid leaves
+                               out the NUL and the invalid surrogate (a decoder may refuse the
+                               whole answer for either), so that the rest reaches the decoder.
+  /escape-entry[/field=F][/json=valid][/text=TEXT]
+                               200, a v2 listing page of one entry whose origin_ip, vendor and
+                               region carry the same escapes; with field=origin_ip, vendor, region
+                               or modified_on only that field does, the others are valid.
+                               json=valid as above; text: TEXT instead of the escapes.
+  /supported-regions[/mib=N|/count=N][/empty=1]
+                               200, a supported_regions answer of N MiB (default 32), or of N
+                               regions: aws with many valid-looking regions (empty=1: {} each,
+                               the most JSON values a byte can buy).
+  /escape-regions              200, a supported_regions answer whose aws list has a region named
+                               with the escapes (as with json=valid).
+  /zone-writes[/answer=huge|foreign][/mib=M][/own=K][/entries=N]
+                               a zone that takes writes, v1 or v2 (told by the request path): GET
+                               of the listing (a v2 page or the v1 value[]) holds N valid-looking
+                               entries (default 0; 10.0.x.y as in /v2-page), GET of one of them
+                               answers it and of any other IP 404 with code 1142, GET
+                               …/supported_regions answers aws us-east-1. A batch request (PUT,
+                               PATCH or DELETE …/batch) is answered 200 with: answer=huge (the
+                               default), a succeeded[] of entries filling M MiB (default 32);
+                               answer=foreign, a succeeded[] that lists the first K (default 0)
+                               IPs of the request, then one IP per item that was NOT in the request
+                               (198.51.100.x, then 2001:db8:ffff::x), and an empty failed[];
+                               answer=lookalike, a succeeded[] of texts that resemble the IPs of
+                               the request without being them (with a prefix length, a leading
+                               zero, a space, as ::ffff:a.b.c.d), and an empty failed[].
 
 Control
   GET /__hostile/requests      {"<behaviour path prefix>": count, ...} of the requests seen.
@@ -66,6 +100,7 @@ Control
 """
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -85,6 +120,8 @@ ERROR_ENVELOPE = {"result": None, "success": False,
 OK_ENVELOPE = {"result": None, "success": True, "errors": [], "messages": []}
 ESCAPES = ("bad \x1b[31mred\x1b[0m text\r\nX-Injected: 1\r\n\r\nnul\x00 bs\x08 bell\x07 "
            "\"quoted\" back\\slash \u202eevil\u202c tab\t del\x7f \ud800 end")
+# Without the lone surrogate and the NUL, which a JSON decoder may refuse outright.
+ESCAPES_VALID = ESCAPES.replace(" \ud800", "").replace("nul\x00 ", "nul ")
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
            503: "Service Unavailable"}
@@ -105,7 +142,64 @@ def v2_entry(i):
             "modified_on": "2024-05-01T12:00:00Z"}
 
 
+def v1_entry(i):
+    entry = v2_entry(i)
+    entry["origin-ip"] = entry.pop("origin_ip")
+    return entry
+
+
+def foreign_ip(i):
+    """An address the tests never send: TEST-NET-2, then 2001:db8:ffff::/48."""
+    return "198.51.100.%d" % i if i < 256 else "2001:db8:ffff::%x" % i
+
+
+_ENTRIES_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _v2_entries_json(first, n):
+    return compact([v2_entry(first + i) for i in range(n)])
+
+
+def v2_entries_json(first, n):
+    """[v2_entry(first), …] as compact JSON, built once per (first, n): concurrent pages of 32 MiB
+    would otherwise cost the server seconds each."""
+    with _ENTRIES_LOCK:
+        return _v2_entries_json(first, n)
+
+
 ENTRY_BYTES = len(compact(v2_entry(123456))) + 1
+V1_ENTRY_BYTES = len(compact(v1_entry(123456))) + 1
+SETTING_ID = "origin_public_cloud_region"
+NOT_FOUND = {"result": None, "success": False, "messages": [], "errors": [
+    {"code": 1142, "message": "Unable to retrieve origin_public_cloud_region setting value. "
+                              "The zone setting does not exist."}]}
+
+
+def lookalikes(ip):
+    """Texts that resemble ip without being that address."""
+    v4 = "." in ip and ":" not in ip
+    out = [ip + ("/32" if v4 else "/128"), "0" + ip, " " + ip, ip + " "]
+    return out + (["::ffff:" + ip] if v4 else [])
+
+
+def v1_wrap(value):
+    return {"id": SETTING_ID, "editable": True, "value": value, "modified_on": None}
+
+
+def batch_ips(body):
+    """The IPs of a batch request's body: [{"origin_ip"|"ip": …}, …] or ["ip", …]."""
+    try:
+        items = json.loads(body or b"[]")
+    except ValueError:
+        return []
+    out = []
+    for it in items if isinstance(items, list) else []:
+        ip = it if isinstance(it, str) else (it.get("origin_ip") or it.get("ip")
+                                             if isinstance(it, dict) else None)
+        if isinstance(ip, str):
+            out.append(ip)
+    return out
 
 
 class State:
@@ -137,8 +231,9 @@ class Handler(socketserver.StreamRequestHandler):
             name, _, value = h.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length") or 0)
+        self.body = b""
         if 0 < length <= MAX_REQUEST_BODY:
-            self.rfile.read(length)
+            self.body = self.rfile.read(length)
         return parts[0], parts[1]
 
     # ---- output helpers
@@ -191,6 +286,8 @@ class Handler(socketserver.StreamRequestHandler):
         times = params.get("times")
         if times is not None and n > int(times):
             return self.reply(200, compact(OK_ENVELOPE))
+        if name == "zone-writes":
+            return self.b_zone_writes(params, method, path)
         handler = BEHAVIOURS.get(name)
         if handler is None:
             return self.reply(404, compact({"error": "unknown behaviour %r" % name}))
@@ -293,9 +390,22 @@ class Handler(socketserver.StreamRequestHandler):
             n = int(p.get("entries", 100))
         page = int(p.get("page", 1))
         pages = int(p.get("total_pages", 1))
-        doc = {"result": [v2_entry(i) for i in range(n)], "success": True, "errors": [],
-               "messages": [], "result_info": {"page": page, "per_page": n, "count": n,
-                                               "total_count": n * pages, "total_pages": pages}}
+        if page == 1 and "first_entries" in p:
+            n = int(p["first_entries"])
+        first = (page - 1) * n if p.get("distinct") == "1" else 0
+        rest = {"success": True, "errors": [], "messages": [],
+                "result_info": {"page": page, "per_page": n, "count": n,
+                                "total_count": int(p.get("total_count", n * pages)),
+                                "total_pages": pages}}
+        # The same bytes as compact({"result": [...], **rest}), the entries built once per size.
+        self.reply(200, b'{"result":' + v2_entries_json(first, n) + b"," + compact(rest)[1:])
+
+    def b_v1_entries(self, p):
+        if "entries" in p:
+            n = int(p["entries"])
+        else:
+            n = max(1, int(float(p.get("mib", 32)) * MIB) // V1_ENTRY_BYTES)
+        doc = dict(OK_ENVELOPE, result=v1_wrap([v1_entry(i) for i in range(n)]))
         self.reply(200, compact(doc))
 
     def b_v1_empty_objects(self, p):
@@ -307,18 +417,29 @@ class Handler(socketserver.StreamRequestHandler):
 
     def b_error_message(self, p):
         size = int(float(p["mib"]) * MIB) if "mib" in p else int(p.get("bytes", 31000000))
+        fill = p.get("fill", "m") or "m"
+        unit = len(fill.encode())
+        message = fill * (size // unit)
+        rest = fill.encode()[:size % unit].decode(errors="ignore")
         doc = {"result": None, "success": False, "messages": [],
-               "errors": [{"code": int(p.get("code", 1000)), "message": "m" * size}]}
-        self.reply(int(p.get("status", 400)), compact(doc))
+               "errors": [{"code": int(p.get("code", 1000)), "message": message + rest}]}
+        body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        self.reply(int(p.get("status", 400)), body)
 
     def b_escape_message(self, p):
+        text = ESCAPES_VALID if p.get("json") == "valid" else ESCAPES
         doc = {"result": None, "success": False, "messages": [],
-               "errors": [{"code": 1000, "message": ESCAPES}]}
+               "errors": [{"code": 1000, "message": text}]}
         self.reply(int(p.get("status", 400)), json.dumps(doc).encode())
 
     def b_escape_entry(self, p):
-        entry = {"origin_ip": ESCAPES, "vendor": ESCAPES, "region": ESCAPES,
-                 "modified_on": ESCAPES}
+        text = p.get("text", ESCAPES_VALID if p.get("json") == "valid" else ESCAPES)
+        field = p.get("field")
+        if field:
+            entry = v2_entry(1)
+            entry[field] = text
+        else:
+            entry = {"origin_ip": text, "vendor": text, "region": text, "modified_on": text}
         doc = {"result": [entry], "success": True, "errors": [], "messages": [],
                "result_info": {"page": 1, "per_page": 100, "count": 1, "total_count": 1,
                                "total_pages": 1}}
@@ -327,10 +448,65 @@ class Handler(socketserver.StreamRequestHandler):
     def b_supported_regions(self, p):
         target = int(float(p.get("mib", 32)) * MIB)
         one = len(compact({"name": "region-0000000", "upper_tier_colos": ["IAD"]})) + 1
-        regions = [{"name": "region-%07d" % i, "upper_tier_colos": ["IAD"]}
-                   for i in range(max(1, target // one))]
+        if p.get("empty") == "1":
+            one = 3
+        count = int(p["count"]) if "count" in p else max(1, target // one)
+        regions = [{} if one == 3 else {"name": "region-%07d" % i, "upper_tier_colos": ["IAD"]}
+                   for i in range(count)]
         doc = {"result": {"obtained_codes": True, "vendors": {"aws": regions}}, "success": True,
                "errors": [], "messages": []}
+        self.reply(200, compact(doc))
+
+    def b_escape_regions(self, p):
+        regions = [{"name": "us-east-1", "upper_tier_colos": ["IAD"]},
+                   {"name": ESCAPES_VALID, "upper_tier_colos": [ESCAPES_VALID]}]
+        doc = {"result": {"obtained_codes": True, "vendors": {"aws": regions}}, "success": True,
+               "errors": [], "messages": []}
+        self.reply(200, json.dumps(doc).encode())
+
+    def b_zone_writes(self, p, method, path):
+        v1 = "/cache/origin_cloud_regions" in path
+        tail = path.split("cloud_regions", 1)[1].strip("/") if "cloud_regions" in path else ""
+        entries = int(p.get("entries", 0))
+        ips = {v2_entry(i)["origin_ip"]: i for i in range(entries)}
+        entry = v1_entry if v1 else v2_entry
+        ok = dict(OK_ENVELOPE)
+        if method == "GET" and tail == "supported_regions":
+            ok["result"] = {"obtained_codes": True, "vendors": {
+                "aws": [{"name": "us-east-1", "upper_tier_colos": ["IAD"]}]}}
+        elif method == "GET" and tail == "":
+            listing = [entry(i) for i in range(entries)]
+            ok["result"] = v1_wrap(listing) if v1 else listing
+            if not v1:
+                ok["result_info"] = {"page": 1, "per_page": 100, "count": entries,
+                                     "total_count": entries, "total_pages": 1}
+        elif method == "GET" and "/" not in tail and unquote(tail) in ips:
+            one = entry(ips[unquote(tail)])
+            ok["result"] = v1_wrap(one) if v1 else one
+        elif method == "GET" and "/" not in tail and tail != "batch":
+            return self.reply(404, compact(NOT_FOUND))
+        elif tail == "batch" and method in ("PUT", "PATCH", "DELETE"):
+            return self.batch_answer(p, v1)
+        else:
+            return self.reply(404, compact({"error": "no such route in /zone-writes"}))
+        self.reply(200, compact(ok))
+
+    def batch_answer(self, p, v1):
+        key = "origin-ip" if v1 else "origin_ip"
+        if p.get("answer", "huge") == "huge":
+            n = max(1, int(float(p.get("mib", 32)) * MIB) // ENTRY_BYTES)
+            succeeded = [(v1_entry if v1 else v2_entry)(i) for i in range(n)]
+        elif p.get("answer") == "lookalike":
+            succeeded = [{key: text, "vendor": "aws", "region": "us-east-1"}
+                         for ip in batch_ips(self.body) for text in lookalikes(ip)]
+        else:
+            sent = batch_ips(self.body)
+            own = int(p.get("own", 0))
+            succeeded = [{key: ip, "vendor": "aws", "region": "us-east-1"} for ip in sent[:own]]
+            succeeded += [{key: foreign_ip(i), "vendor": "aws", "region": "us-east-1"}
+                          for i in range(len(sent))]
+        value = {"succeeded": succeeded, "failed": []}
+        doc = dict(OK_ENVELOPE, result=v1_wrap(value) if v1 else value)
         self.reply(200, compact(doc))
 
 
@@ -343,6 +519,7 @@ BEHAVIOURS = {
     "v2-page": Handler.b_v2_page, "v1-empty-objects": Handler.b_v1_empty_objects,
     "error-message": Handler.b_error_message, "escape-message": Handler.b_escape_message,
     "escape-entry": Handler.b_escape_entry, "supported-regions": Handler.b_supported_regions,
+    "v1-entries": Handler.b_v1_entries, "escape-regions": Handler.b_escape_regions,
 }
 
 
