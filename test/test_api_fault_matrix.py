@@ -275,8 +275,8 @@ FAULTS = [
 UNKNOWN = ("outcome unknown", "interrupted:")  # listed entries that may already be in place
 
 # The database files (and their journals) live in memory when the machine has a tmpfs at /dev/shm:
-# the journal is fsync'ed at every change of state, which on a disk costs more than the rest of a
-# cell and has nothing to do with the invariant.
+# the journal is fsync'ed at every change of state, which on a disk makes the cells that settle
+# many entries up to twice as slow and has nothing to do with the invariant.
 SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 # The child of the kill cells: the edit in a transaction, then COMMIT once the parent says "go"
