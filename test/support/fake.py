@@ -174,9 +174,20 @@ class Fake:
         self.call("DELETE", "/__fake/requests")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away before its answer (a process killed in the middle of a request)
+    is what some tests do on purpose, not an error of the proxy: no traceback for it."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class Recorder:
     """A loopback proxy (in a thread) in front of the fake that records each request's headers,
-    body and client connection, which the fake's log does not keep."""
+    body and client connection, which the fake's log does not keep. A request is recorded when it
+    arrives, before the fake answers it, so a test can see what is in flight."""
 
     def __init__(self, target_port):
         self.records = []
@@ -218,7 +229,7 @@ class Recorder:
 
             do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = forward
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
