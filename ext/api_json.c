@@ -86,9 +86,12 @@ int cfr_api_decode(const cfr_http_response *resp, const char *what, int wrapped,
   out->root = resp->body ? json_loadb(resp->body, resp->body_len, 0, &jerr) : NULL;
   out->error_code = out->root ? first_error_code(out->root) : 0;
   if (resp->status < 200 || resp->status > 299) return decode_failed(out, http_failure(resp, what, out->root), err);
-  if (!out->root)
-    return decode_failed(out, sqlite3_mprintf("%s: malformed JSON in the response (HTTP %ld): %s", what,
-                                              resp->status, resp->body ? jerr.text : "empty body"), err);
+  if (!out->root) {
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "%s: malformed JSON in the response (HTTP %ld): ", what, resp->status);
+    cfr_append_server_text(s, resp->body ? jerr.text : "empty body", SERVER_TEXT_MAX); /* quotes the body */
+    return decode_failed(out, sqlite3_str_finish(s), err);
+  }
   json_t *success = json_object_get(out->root, "success");
   if (!json_is_boolean(success))
     return decode_failed(out, sqlite3_mprintf("%s: unexpected response (HTTP %ld): no \"success\" field "

@@ -5,6 +5,7 @@
 #include "cfregions_int.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 int cfr_vtab_error(sqlite3_vtab *vtab, int rc, const char *fmt, ...) {
@@ -17,17 +18,52 @@ int cfr_vtab_error(sqlite3_vtab *vtab, int rc, const char *fmt, ...) {
   return rc;
 }
 
-void cfr_append_server_text(sqlite3_str *s, const char *text, size_t max) {
-  size_t i = 0;
-  for (; text[i] && i < max; i++) {
-    unsigned char c = (unsigned char)text[i];
-    if (c == '\n') sqlite3_str_appendall(s, "\\n");
-    else if (c == '\r') sqlite3_str_appendall(s, "\\r");
-    else if (c == '\t') sqlite3_str_appendall(s, "\\t");
-    else if (c < 0x20 || c == 0x7f) sqlite3_str_appendf(s, "\\x%02x", c);
-    else sqlite3_str_appendchar(s, 1, (char)c);
+/* The length of the UTF-8 sequence at p (1-4) and its code point, or 0 when it is not valid
+** UTF-8 (overlong forms and surrogates included). */
+static int utf8_char(const unsigned char *p, unsigned *cp) {
+  static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+  int n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+  if (n == 0) return 0;
+  unsigned c = n == 1 ? p[0] : p[0] & (0x7F >> n);
+  for (int i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (p[i] & 0x3F);
   }
-  if (text[i]) sqlite3_str_appendall(s, "...");
+  if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+  *cp = c;
+  return n;
+}
+
+/* Characters that change how a terminal or an editor shows the text around them: C0 and C1
+** controls, and the bidirectional and line-separating format characters. */
+static int is_disguising(unsigned c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+void cfr_append_server_text(sqlite3_str *s, const char *text, size_t max) {
+  const unsigned char *p = (const unsigned char *)text;
+  size_t used = 0;
+  while (*p) {
+    unsigned c;
+    int n = utf8_char(p, &c);
+    char esc[16];
+    if (n == 0) snprintf(esc, sizeof(esc), "\\x%02x", *p);
+    else if (c == '\n') snprintf(esc, sizeof(esc), "\\n");
+    else if (c == '\r') snprintf(esc, sizeof(esc), "\\r");
+    else if (c == '\t') snprintf(esc, sizeof(esc), "\\t");
+    else if (c < 0x80 && is_disguising(c)) snprintf(esc, sizeof(esc), "\\x%02x", c);
+    else if (is_disguising(c)) snprintf(esc, sizeof(esc), "\\u{%04x}", c);
+    else esc[0] = 0;
+    size_t width = esc[0] ? strlen(esc) : (size_t)n;
+    /* Whole characters only: a cut never leaves half a UTF-8 sequence. */
+    if (used + width > max) break;
+    if (esc[0]) sqlite3_str_appendall(s, esc);
+    else sqlite3_str_append(s, (const char *)p, n);
+    used += width;
+    p += n ? n : 1;
+  }
+  if (*p) sqlite3_str_appendall(s, "...");
 }
 
 int cfr_copy_field(char *dst, size_t size, const char *src) {

@@ -22,6 +22,7 @@ CLANG=${CLANG:-clang}
 has() { command -v "$1" >/dev/null 2>&1; }
 has_lib() { pkg-config --exists "$1" 2>/dev/null; }
 has_node() { has node && has npm; }
+has_gnu_time() { [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; }
 # Debian's python3 can load extensions; some other builds cannot (test/find-python.sh).
 has_python() { sh test/find-python.sh >/dev/null 2>&1; }
 # libFuzzer's runtime for the clang in use (Debian: libclang-rt-dev, for the default clang).
@@ -54,6 +55,7 @@ check() {
   need "libFuzzer's runtime for $CLANG" libclang-rt-dev has_fuzzer
   need "valgrind" valgrind has valgrind
   need "sqlite-utils" sqlite-utils has sqlite-utils
+  need "GNU time (the hostile-server tests measure a shell's peak memory)" time has_gnu_time
   need "node and npm (the conformance run installs Prism with npm)" "nodejs npm" has_node
 }
 

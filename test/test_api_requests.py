@@ -142,7 +142,8 @@ class RequestCountCases:
         self.assertEqual(self.select("SELECT count(*) FROM t WHERE region = 'us-east-1'"), [(3500,)])
         self.assertEqual(len(self.reads()), listing, "one listing for the three SELECTs")
         self.db.execute("UPDATE t SET region = 'us-west-2' WHERE origin_ip = ?", (rows(1)[0][0],))
-        self.assertEqual(len(self.reads()), listing, "the write uses the same snapshot")
+        listings = [e for e in self.reads() if "supported_regions" not in e["path"]]
+        self.assertEqual(len(listings), listing, "the write uses the same snapshot (and reads the zone's regions)")
         self.db.execute("COMMIT")
         self.assertEqual(len(self.writes()), 1)
         # The next transaction starts from a fresh snapshot (another client may have written).
