@@ -15,7 +15,7 @@
 */
 #include "context.h"
 #include "journal.h"
-#include "store_api.h"
+#include "api_client.h"
 
 #include <string.h>
 

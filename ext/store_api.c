@@ -5,11 +5,7 @@
 ** listing reads pages of 100 (the pages after the first concurrently, once the first says how many
 ** there are); a v1 listing is one GET. Upserts and deletes go in batch requests.
 **
-** Before anything is sent, two things are settled at every request: where it goes, and with which
-** credentials. A database file is not trusted (it may come from someone else), so a base_url table
-** argument is used only when it is Cloudflare's, a loopback address, $CLOUDFLARE_BASE_URL, or a URL
-** the user allowed on this connection with cfregions_allow_base_url(); otherwise the request fails
-** before any DNS lookup or connection. Credentials come from the connection (context.h).
+** Where requests may go and with which credentials is the API client's business (api_client.h).
 **
 ** An answer can make a statement use only the memory a valid answer needs: each kind of answer has
 ** a bound on its JSON values, and a listing holding more mappings than a zone can is refused.
@@ -20,22 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_json.h"
-#include "context.h"
-#include "http.h"
-#include "http_rules.h"
+#include "api_client.h"
 
-#define DEFAULT_BASE_URL "https://api.cloudflare.com/client/v4"
 #define PAGE_SIZE 100
 /* A listing of more mappings than this is refused: a zone holds at most 3,500 (slack for a
 ** mapping created while the pages were read). */
 #define LIST_MAX (CFR_ZONE_MAX_MAPPINGS + 500)
 #define MAX_PAGES ((LIST_MAX + PAGE_SIZE - 1) / PAGE_SIZE)
-/* JSON values per entry in a valid answer (keys included) with room for fields Cloudflare may add,
-** and for the envelope: the bounds an answer must stay under before it is decoded. */
-#define VALUES_PER_ENTRY 40
-#define VALUES_ENVELOPE 512
-#define VALUES_FOR(entries) ((size_t)(entries) * VALUES_PER_ENTRY + VALUES_ENVELOPE)
+#define VALUES_FOR CFR_API_VALUES_FOR
 #define LOOKUP_VALUES VALUES_FOR(1)
 /* Response body caps per kind of request: far above a valid answer (about 160 bytes an entry),
 ** far below what would let one statement use much memory. */
@@ -49,156 +37,11 @@ typedef struct api_store {
   cfr_store base;
   cfr_context *ctx;
   const cfr_api_dialect *d;
-  cfr_http *http;
-  char *base_url;        /* normalized */
-  int base_url_trusted;  /* Cloudflare's, loopback or $CLOUDFLARE_BASE_URL: no need to ask ctx */
-  char *token_env;       /* NULL: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY */
+  cfr_api_client *client;
 } api_store;
-
-/* ---- where requests go, with which credentials ---- */
-
-/* Scheme and host are case-insensitive, and the default port is the same as none: folded here so
-** that an allowed URL matches however either was written. */
-static void fold_origin(char *url) {
-  char *host = strstr(url, "://");
-  if (!host) return;
-  host += 3;
-  char *end = host + strcspn(host, "/");
-  for (char *p = url; p < end; p++)
-    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-  const char *port = strncmp(url, "https://", 8) == 0 ? ":443" : ":80";
-  size_t n = strlen(port);
-  if ((size_t)(end - host) > n && strncmp(end - n, port, n) == 0) memmove(end - n, end, strlen(end) + 1);
-}
-
-int cfr_api_normalize_base_url(const char *url, char **out, char **err) {
-  cfr_http_base base;
-  const char *problem = cfr_http_base_parse(url, &base);
-  *out = NULL;
-  if (problem) {
-    *err = sqlite3_mprintf("%s", problem);
-    return SQLITE_ERROR;
-  }
-  *out = sqlite3_mprintf("%s", base.url);
-  free(base.url);
-  free(base.host_port);
-  if (*out) fold_origin(*out);
-  return *out ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-static const char *env_base_url(void) {
-  const char *env = getenv("CLOUDFLARE_BASE_URL");
-  return env && *env ? env : NULL;
-}
-
-/* Whether url (normalized) needs no permission: Cloudflare's, loopback, or the environment's. */
-static int trusted_without_asking(const char *url) {
-  cfr_http_base base;
-  if (cfr_http_base_parse(url, &base) != NULL) return 0;
-  int trusted = base.loopback;
-  free(base.url);
-  free(base.host_port);
-  char *fixed = NULL, *why = NULL;
-  const char *env = env_base_url();
-  for (int i = 0; !trusted && i < 2; i++) {
-    const char *candidate = i == 0 ? DEFAULT_BASE_URL : env;
-    if (!candidate) continue;
-    if (cfr_api_normalize_base_url(candidate, &fixed, &why) == SQLITE_OK) trusted = strcmp(fixed, url) == 0;
-    sqlite3_free(fixed);
-    sqlite3_free(why);
-    fixed = why = NULL;
-  }
-  return trusted;
-}
-
-/* Checks that requests may go to the base URL and points the client at the credentials in force
-** now. Every sending function calls this first. */
-static int ready_to_send(api_store *s, char **err) {
-  if (!s->base_url_trusted && !cfr_context_base_url_allowed(s->ctx, s->base_url)) {
-    *err = sqlite3_mprintf("base_url %s is not trusted on this connection: a database file must not "
-                           "choose where credentials are sent. If you trust it, run SELECT "
-                           "cfregions_allow_base_url('%q') first, or set CLOUDFLARE_BASE_URL",
-                           s->base_url, s->base_url);
-    return SQLITE_ERROR;
-  }
-  cfr_credentials c;
-  int rc = cfr_context_credentials(s->ctx, s->token_env, &c, err);
-  if (rc == SQLITE_OK) cfr_http_set_credentials(s->http, c.token, c.email, c.key);
-  return rc;
-}
 
 static char *collection_path(const api_store *s, const char *suffix) {
   return sqlite3_mprintf("/zones/%s/%s%s", s->base.zone_id, s->d->collection, suffix ? suffix : "");
-}
-
-/* Requests sent together (at most CFR_HTTP_MAX_IN_FLIGHT in flight): their paths and bodies,
-** owned, and their answers, decoded one by one (each body freed once decoded). */
-typedef struct request_set {
-  int n;
-  cfr_http_call *calls;
-  cfr_http_response *resps;
-} request_set;
-
-static int request_set_init(request_set *r, int n) {
-  memset(r, 0, sizeof(*r));
-  r->calls = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_http_call));
-  r->resps = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_http_response));
-  if (!r->calls || !r->resps) {
-    sqlite3_free(r->calls);
-    sqlite3_free(r->resps);
-    memset(r, 0, sizeof(*r));
-    return SQLITE_NOMEM;
-  }
-  r->n = n;
-  memset(r->calls, 0, (size_t)n * sizeof(cfr_http_call));
-  memset(r->resps, 0, (size_t)n * sizeof(cfr_http_response));
-  return SQLITE_OK;
-}
-
-/* Sets request i; path and body (sqlite3 memory) become the set's, even when NULL from OOM. */
-static int request_set_put(request_set *r, int i, const char *method, char *path, char *body, int items,
-                           size_t max_body) {
-  r->calls[i] = (cfr_http_call){method, path, body, items, max_body};
-  return path && (body || strcmp(method, "GET") == 0) ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-static int request_set_send(api_store *s, request_set *r, int stop_after_failure, char **err) {
-  int rc = ready_to_send(s, err);
-  if (rc == SQLITE_OK) cfr_http_run(s->http, r->n, r->calls, r->resps, stop_after_failure);
-  return rc; /* each answer, or its failure, is judged by the caller */
-}
-
-static int request_set_decode(request_set *r, int i, int wrapped, size_t max_values, cfr_api_answer *a,
-                              char **err) {
-  char *what = sqlite3_mprintf("%s %s", r->calls[i].method, r->calls[i].path);
-  int rc = what ? cfr_api_decode(&r->resps[i], what, wrapped, max_values, a, err) : SQLITE_NOMEM;
-  sqlite3_free(what);
-  cfr_http_response_clear(&r->resps[i]); /* decoded: its body is no longer needed */
-  return rc;
-}
-
-static void request_set_free(request_set *r) {
-  for (int i = 0; i < r->n; i++) {
-    sqlite3_free((char *)r->calls[i].path);
-    sqlite3_free((char *)r->calls[i].body);
-    cfr_http_response_clear(&r->resps[i]);
-  }
-  sqlite3_free(r->calls);
-  sqlite3_free(r->resps);
-  memset(r, 0, sizeof(*r));
-}
-
-/* Sends one GET and decodes its answer. The caller clears *answer. */
-static int get_one(api_store *s, const char *path, int wrapped, size_t max_body, size_t max_values,
-                   cfr_api_answer *answer, char **err) {
-  memset(answer, 0, sizeof(*answer));
-  request_set r;
-  int rc = request_set_init(&r, 1);
-  if (rc == SQLITE_OK) rc = request_set_put(&r, 0, "GET", sqlite3_mprintf("%s", path), NULL, 0, max_body);
-  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 0, err);
-  if (rc == SQLITE_OK) rc = request_set_decode(&r, 0, wrapped, max_values, answer, err);
-  request_set_free(&r);
-  return rc;
 }
 
 /* "GET path: why" for an answer that decoded but makes no sense. */
@@ -215,7 +58,7 @@ static int list_whole(api_store *s, cfr_mapping_list *out, char **err) {
   char *path = collection_path(s, NULL);
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
-  int rc = get_one(s, path, s->d->wrapped, CAP_LIST, VALUES_FOR(LIST_MAX), &a, err);
+  int rc = cfr_api_client_get(s->client, path, s->d->wrapped, CAP_LIST, VALUES_FOR(LIST_MAX), &a, err);
   char *why = NULL;
   if (rc == SQLITE_OK && (rc = cfr_api_entries(s->d, a.result, LIST_MAX, out, &why)) != SQLITE_OK)
     rc = why ? unexpected(path, why, err) : rc;
@@ -259,7 +102,7 @@ static int first_page(api_store *s, cfr_mapping_list *out, int *total_pages, int
   char *path = page_path(s, 1);
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
-  int rc = get_one(s, path, 0, CAP_PAGE, VALUES_FOR(PAGE_SIZE), &a, err);
+  int rc = cfr_api_client_get(s->client, path, 0, CAP_PAGE, VALUES_FOR(PAGE_SIZE), &a, err);
   if (rc == SQLITE_OK) rc = take_page(s, path, &a, out, total_pages, total_count, err);
   cfr_api_answer_clear(&a);
   sqlite3_free(path);
@@ -268,17 +111,17 @@ static int first_page(api_store *s, cfr_mapping_list *out, int *total_pages, int
 
 /* The pages after the first, concurrently, each decoded and freed in turn. */
 static int other_pages(api_store *s, int total_pages, cfr_mapping_list *out, char **err) {
-  request_set r;
-  int rc = request_set_init(&r, total_pages - 1);
-  for (int i = 0; rc == SQLITE_OK && i < r.n; i++) rc = request_set_put(&r, i, "GET", page_path(s, i + 2), NULL, 0, CAP_PAGE);
-  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, err);
+  cfr_api_requests r;
+  int rc = cfr_api_requests_init(&r, total_pages - 1);
+  for (int i = 0; rc == SQLITE_OK && i < r.n; i++) rc = cfr_api_requests_put(&r, i, "GET", page_path(s, i + 2), NULL, 0, CAP_PAGE);
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(s->client, &r, 1, err);
   for (int i = 0; rc == SQLITE_OK && i < r.n; i++) {
     cfr_api_answer a;
-    rc = request_set_decode(&r, i, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+    rc = cfr_api_requests_decode(&r, i, 0, VALUES_FOR(PAGE_SIZE), &a, err);
     if (rc == SQLITE_OK) rc = take_page(s, r.calls[i].path, &a, out, NULL, NULL, err);
     cfr_api_answer_clear(&a);
   }
-  request_set_free(&r);
+  cfr_api_requests_free(&r);
   return rc;
 }
 
@@ -291,14 +134,14 @@ static int list_paged(api_store *s, cfr_mapping_list *out, char **err) {
 
 static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   api_store *s = (api_store *)store;
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   return s->d->paged ? list_paged(s, out, err) : list_whole(s, out, err);
 }
 
 /* Paged: page 1 and the totals. Otherwise the whole listing is one GET anyway. */
 static int api_count(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
   api_store *s = (api_store *)store;
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   if (!s->d->paged) {
     int rc = list_whole(s, out, err);
     *total = out->count;
@@ -344,18 +187,18 @@ static int take_lookup(api_store *s, const char *path, const char *ip, int rc, c
 /* Lookups of n IPs, as concurrent GETs: out[i], found[i] answer ips[i]. */
 static int lookup_many(api_store *s, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                        int *found, char **err) {
-  request_set r;
-  int rc = request_set_init(&r, n);
-  for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = request_set_put(&r, i, "GET", lookup_path(s, ips[i]), NULL, 0, CAP_LOOKUP);
+  cfr_api_requests r;
+  int rc = cfr_api_requests_init(&r, n);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = cfr_api_requests_put(&r, i, "GET", lookup_path(s, ips[i]), NULL, 0, CAP_LOOKUP);
   /* Not stopped by a failure: a 404 is the answer "no mapping", and every lookup is needed. */
-  if (rc == SQLITE_OK) rc = request_set_send(s, &r, 0, err);
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(s->client, &r, 0, err);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     cfr_api_answer a;
-    rc = request_set_decode(&r, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
+    rc = cfr_api_requests_decode(&r, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
     if (rc == SQLITE_OK || a.root) rc = take_lookup(s, r.calls[i].path, ips[i], rc, &a, &out[i], &found[i], err);
     cfr_api_answer_clear(&a);
   }
-  request_set_free(&r);
+  cfr_api_requests_free(&r);
   return rc;
 }
 
@@ -363,14 +206,14 @@ static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *foun
   api_store *s = (api_store *)store;
   char one[1][CFR_IP_TEXT_MAX];
   if (cfr_copy_field(one[0], sizeof(one[0]), ip) != 0) { *found = 0; return SQLITE_OK; }
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   return lookup_many(s, (const char (*)[CFR_IP_TEXT_MAX])one, 1, out, found, err);
 }
 
 static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                         int *found, char **err) {
   api_store *s = (api_store *)store;
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   return lookup_many(s, ips, n, out, found, err);
 }
 
@@ -407,22 +250,22 @@ static void confirm_failed_deletes(api_store *s, cfr_change *changes, int n) {
 
 static int is_delete_batch(const cfr_batch *b) { return b->changes[0].kind == CFR_DELETE; }
 
-static int put_batch(api_store *s, request_set *r, int i, const cfr_batch *b) {
+static int put_batch(api_store *s, cfr_api_requests *r, int i, const cfr_batch *b) {
   int deleting = is_delete_batch(b);
   char *body = deleting ? cfr_api_delete_body(b->changes, b->n) : cfr_api_upsert_body(s->d, b->changes, b->n);
-  return request_set_put(r, i, deleting ? "DELETE" : s->d->upsert_method, collection_path(s, "/batch"), body,
+  return cfr_api_requests_put(r, i, deleting ? "DELETE" : s->d->upsert_method, collection_path(s, "/batch"), body,
                          b->n, CAP_BATCH);
 }
 
 /* The answer to one batch request: the items' outcomes, or the request's failure. A request whose
 ** answer was lost may have been applied: it says so, and cfregions_retry finds out. */
-static void take_batch(api_store *s, request_set *r, int i, cfr_batch *b) {
+static void take_batch(api_store *s, cfr_api_requests *r, int i, cfr_batch *b) {
   cfr_http_response *resp = &r->resps[i];
   b->sent = resp->attempts > 0;
   int unknown = resp->outcome_unknown;
   cfr_api_answer a;
   char *err = NULL;
-  b->rc = request_set_decode(r, i, s->d->wrapped, VALUES_FOR(b->n), &a, &err);
+  b->rc = cfr_api_requests_decode(r, i, s->d->wrapped, VALUES_FOR(b->n), &a, &err);
   char *why = NULL;
   if (b->rc == SQLITE_OK && (b->rc = cfr_api_batch_outcome(s->d, a.result, b->changes, b->n, &why)) != SQLITE_OK)
     err = sqlite3_mprintf("%s %s: %s", r->calls[i].method, r->calls[i].path, why ? why : "out of memory");
@@ -441,7 +284,7 @@ static void take_batch(api_store *s, request_set *r, int i, cfr_batch *b) {
 ** the requests not yet started). */
 static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
   api_store *s = (api_store *)store;
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   int failed = 0;
   for (int first = 0; first < n; first += CFR_HTTP_MAX_IN_FLIGHT) {
     int count = n - first < CFR_HTTP_MAX_IN_FLIGHT ? n - first : CFR_HTTP_MAX_IN_FLIGHT;
@@ -450,11 +293,11 @@ static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_bat
       for (int b = 0; b < count; b++) group[b].sent = 0;
       continue;
     }
-    request_set r;
+    cfr_api_requests r;
     char *err = NULL;
-    int rc = request_set_init(&r, count);
+    int rc = cfr_api_requests_init(&r, count);
     for (int b = 0; rc == SQLITE_OK && b < count; b++) rc = put_batch(s, &r, b, &group[b]);
-    if (rc == SQLITE_OK) rc = request_set_send(s, &r, 1, &err);
+    if (rc == SQLITE_OK) rc = cfr_api_requests_send(s->client, &r, 1, &err);
     if (rc != SQLITE_OK) {
       /* Nothing of the group went out (no credentials, an untrusted base URL, out of memory): the
       ** first batch carries the reason, the others were not sent. */
@@ -470,7 +313,7 @@ static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_bat
         if (group[b].sent) listener->done(listener->arg, &group[b]);
       }
     }
-    request_set_free(&r);
+    cfr_api_requests_free(&r);
   }
 }
 
@@ -481,7 +324,7 @@ static int fetch_regions(api_store *s, cfr_regions **out, char **err) {
   if (!path) return SQLITE_NOMEM;
   cfr_api_answer a;
   /* supported_regions is never wrapped, in either generation. */
-  int rc = get_one(s, path, 0, CAP_REGIONS, VALUES_FOR(CFR_REGIONS_MAX), &a, err);
+  int rc = cfr_api_client_get(s->client, path, 0, CAP_REGIONS, VALUES_FOR(CFR_REGIONS_MAX), &a, err);
   char *why = NULL;
   if (rc == SQLITE_OK && cfr_regions_from_json(a.result, out, &why) != 0)
     rc = unexpected(path, sqlite3_mprintf("unexpected response: %z", why), err);
@@ -493,13 +336,14 @@ static int fetch_regions(api_store *s, cfr_regions **out, char **err) {
 static int api_regions(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err) {
   api_store *s = (api_store *)store;
   *zone_id = s->base.zone_id;
-  *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);
+  const char *url = cfr_api_client_base_url(s->client);
+  *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, url, s->d->version);
   if (*out) return SQLITE_OK;
   cfr_regions *fetched = NULL;
-  cfr_http_reset_wait_budget(s->http);
+  cfr_api_client_begin(s->client);
   int rc = fetch_regions(s, &fetched, err);
-  if (rc == SQLITE_OK) rc = cfr_context_cache_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version, fetched);
-  if (rc == SQLITE_OK) *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, s->base_url, s->d->version);
+  if (rc == SQLITE_OK) rc = cfr_context_cache_zone_regions(s->ctx, s->base.zone_id, url, s->d->version, fetched);
+  if (rc == SQLITE_OK) *out = cfr_context_zone_regions(s->ctx, s->base.zone_id, url, s->d->version);
   return rc;
 }
 
@@ -513,9 +357,7 @@ static void api_costs(cfr_store *store, double rows, double *list_cost, double *
 
 static void api_close(cfr_store *store) {
   api_store *s = (api_store *)store;
-  cfr_http_free(s->http);
-  sqlite3_free(s->base_url);
-  sqlite3_free(s->token_env);
+  cfr_api_client_close(s->client);
   sqlite3_free(s);
 }
 
@@ -523,18 +365,6 @@ static const cfr_store_methods api_methods = {
   .transactional = 0, .list = api_list, .count = api_count, .get = api_get, .get_many = api_get_many,
   .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
-
-static int new_client(api_store *s, const cfr_api_settings *settings, char **err) {
-  cfr_http_config cfg = {.base_url = s->base_url, .max_retries = settings->max_retries,
-                         .timeout_ms = settings->timeout_ms, .user_agent = "cfregions/" CFREGIONS_VERSION,
-                         /* max_wait_s=0: never wait (0 would mean the client's default) */
-                         .max_wait_ms = settings->max_wait_s ? settings->max_wait_s * 1000LL : CFR_HTTP_NO_WAIT};
-  char *why = NULL;
-  s->http = cfr_http_new(&cfg, &why);
-  if (!s->http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
-  free(why);
-  return s->http ? SQLITE_OK : SQLITE_ERROR;
-}
 
 int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_store **out, char **err) {
   *out = NULL;
@@ -546,13 +376,8 @@ int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_s
   memcpy(s->base.zone_id, settings->zone_id, sizeof(s->base.zone_id));
   s->ctx = ctx;
   s->d = cfr_api_dialect_for(settings->api_version);
-  const char *url = settings->base_url ? settings->base_url : env_base_url();
-  int rc = cfr_api_normalize_base_url(url ? url : DEFAULT_BASE_URL, &s->base_url, err);
-  if (rc == SQLITE_OK && settings->token_env && !(s->token_env = sqlite3_mprintf("%s", settings->token_env)))
-    rc = SQLITE_NOMEM;
-  if (rc == SQLITE_OK) rc = new_client(s, settings, err);
+  int rc = cfr_api_client_open(ctx, settings, &s->client, err);
   if (rc != SQLITE_OK) { api_close(&s->base); return rc; }
-  s->base_url_trusted = trusted_without_asking(s->base_url);
   *out = &s->base;
   return SQLITE_OK;
 }

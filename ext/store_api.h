@@ -13,8 +13,5 @@ int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_s
 ** and credentials from the environment or the connection), cached on the connection. */
 int cfr_store_api_zone_regions(cfr_context *ctx, const char *zone_id, const cfr_regions **out, char **err);
 
-/* The form a base URL is compared in (scheme and host lowercased, default port and trailing slash
-** dropped), in sqlite3 memory; SQLITE_ERROR with *err when it is not a usable base URL. */
-int cfr_api_normalize_base_url(const char *url, char **out, char **err);
 
 #endif
