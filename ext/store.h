@@ -92,6 +92,10 @@ typedef struct cfr_store_methods {
   /* The list to validate regions against, owned by the store (or the connection), and the zone
   ** whose list it is (NULL: the built-in list), for pointing the user to it. */
   int (*regions)(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err);
+  /* A stamp that changes whenever the store's content may have changed (a commit by any
+  ** connection, a write on this one), so that a complete snapshot may serve later statements while
+  ** it is unchanged. NULL for a store whose content changes unseen (a server). */
+  int (*version)(cfr_store *store, sqlite3_uint64 stamp[2]);
   /* Estimated costs, for xBestIndex: a listing of `rows` mappings, and one lookup. */
   void (*costs)(cfr_store *store, double rows, double *list_cost, double *get_cost);
   /* ALTER TABLE … RENAME: moves the store's persistent state to the new table name. May be NULL. */

@@ -171,6 +171,17 @@ static int local_regions(cfr_store *store, const cfr_regions **out, const char *
   return cfr_store_api_zone_regions(s->ctx, s->regions_zone, out, err);
 }
 
+/* The pager's data version moves with every commit to the file, by any connection; total changes
+** with every write of this connection, committed or not. */
+static int local_version(cfr_store *store, sqlite3_uint64 stamp[2]) {
+  local_store *s = (local_store *)store;
+  unsigned int data_version = 0;
+  int rc = sqlite3_file_control(s->db, s->schema, SQLITE_FCNTL_DATA_VERSION, &data_version);
+  stamp[0] = data_version;
+  stamp[1] = (sqlite3_uint64)sqlite3_total_changes64(s->db);
+  return rc;
+}
+
 static void local_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
   (void)store;
   *list_cost = 10.0 + rows;  /* a read of this database's pages: far cheaper than any request */
@@ -205,7 +216,7 @@ static void local_close(cfr_store *store) {
 
 static const cfr_store_methods local_methods = {
   .transactional = 1, .list = local_list, .count = local_count, .get = local_get,
-  .apply = local_apply, .regions = local_regions, .costs = local_costs, .rename = local_rename,
+  .apply = local_apply, .regions = local_regions, .version = local_version, .costs = local_costs, .rename = local_rename,
   .destroy = local_destroy, .close = local_close,
 };
 

@@ -37,7 +37,40 @@ typedef struct cfr_cursor {
 
 /* ---- views ---- */
 
+static void free_shared(cfr_shared_view *shared) {
+  if (!shared) return;
+  cfr_view_free(shared->view);
+  sqlite3_free(shared);
+}
+
+/* The kept snapshot, if the store is unchanged since: it becomes the current view. */
+static void reuse_kept(cfr_table *tab) {
+  cfr_shared_view *kept = tab->kept;
+  tab->kept = NULL;
+  sqlite3_uint64 now[2];
+  if (kept && tab->store->methods->version(tab->store, now) == SQLITE_OK && now[0] == tab->kept_version[0] &&
+      now[1] == tab->kept_version[1])
+    tab->current = kept;
+  else
+    free_shared(kept);
+}
+
+/* A complete snapshot without pending writes, of a store that can tell when it changes, is kept
+** for the next statement instead of being read again. */
+static int keep(cfr_table *tab, cfr_shared_view *shared) {
+  if (!tab->store->methods->version || !cfr_view_is_complete(shared->view) || cfr_view_has_changes(shared->view))
+    return 0;
+  if (tab->store->methods->version(tab->store, tab->kept_version) != SQLITE_OK) return 0;
+  /* Writes undone within the transaction left values equal to the store's but not identical (a
+  ** pending row has no modified_on): the kept snapshot is exactly the store's. */
+  cfr_view_discard_changes(shared->view);
+  free_shared(tab->kept);
+  tab->kept = shared;
+  return 1;
+}
+
 int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out) {
+  if (!tab->current && tab->kept) reuse_kept(tab);
   if (!tab->current) {
     cfr_shared_view *shared = sqlite3_malloc(sizeof(*shared));
     if (!shared) return SQLITE_NOMEM;
@@ -56,8 +89,7 @@ void cfr_table_release_view(cfr_table *tab, cfr_shared_view *shared) {
   assert(shared->refs > 0);
   if (--shared->refs > 0) return;
   if (tab->current == shared) tab->current = NULL;
-  cfr_view_free(shared->view);
-  sqlite3_free(shared);
+  if (!keep(tab, shared)) free_shared(shared);
 }
 
 int cfr_table_error(cfr_table *tab, int rc, char *err) {
@@ -83,6 +115,8 @@ static void free_table(cfr_table *tab) {
   /* DROP TABLE inside a transaction that wrote to the table: SQLite destroys it without calling
   ** xCommit or xRollback, so the transaction's reference to its view is still held here. */
   if (tab->tx != CFR_TX_NONE && tab->current) cfr_table_release_view(tab, tab->current);
+  free_shared(tab->kept);
+  tab->kept = NULL;
   if (tab->store) tab->store->methods->close(tab->store);
   sqlite3_free(tab->journal);
   sqlite3_free(tab->schema);

@@ -27,6 +27,9 @@ typedef struct cfr_table {
   int readonly;
   cfr_store *store;
   cfr_shared_view *current;  /* the view new cursors and writes use; NULL when none is live */
+  cfr_shared_view *kept;     /* a complete snapshot no statement uses, kept while the store's
+                             ** version stays kept_version (stores that have one) */
+  sqlite3_uint64 kept_version[2];
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the table holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */

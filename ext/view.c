@@ -29,6 +29,8 @@ struct cfr_view {
   int nundo, undo_capacity;
   int *marks;             /* journal length at each open savepoint level */
   int nmarks, mark_capacity;
+  int *order;             /* every row index in address order, for the first `ordered` rows */
+  int ordered;            /* rows the order covers: valid while it equals nrows */
 };
 
 static unsigned hash_text(const char *s) {
@@ -61,6 +63,7 @@ void cfr_view_free(cfr_view *view) {
   clear_rows(view);
   sqlite3_free(view->undo);
   sqlite3_free(view->marks);
+  sqlite3_free(view->order);
   sqlite3_free(view);
 }
 
@@ -270,17 +273,30 @@ int cfr_view_sort_rows(const cfr_view *view, int *rows, int n) {
   return SQLITE_OK;
 }
 
-int cfr_view_sorted(const cfr_view *view, int **out, int *n) {
+/* Sorts every row once; a snapshot read by many statements (a cached one, or a transaction's)
+** is then sorted only again after rows were added. */
+static int order_rows(cfr_view *view) {
+  if (view->ordered == view->nrows && (view->order || view->nrows == 0)) return SQLITE_OK;
+  int *order = sqlite3_realloc64(view->order, (sqlite3_uint64)(view->nrows ? view->nrows : 1) * sizeof(int));
+  if (!order) return SQLITE_NOMEM;
+  view->order = order;
+  for (int r = 0; r < view->nrows; r++) order[r] = r;
+  int rc = cfr_view_sort_rows(view, order, view->nrows);
+  view->ordered = rc == SQLITE_OK ? view->nrows : 0;
+  return rc;
+}
+
+int cfr_view_sorted(cfr_view *view, int **out, int *n) {
   *out = NULL;
   *n = 0;
   if (view->present == 0) return SQLITE_OK;
+  int rc = order_rows(view);
+  if (rc != SQLITE_OK) return rc;
   int *order = sqlite3_malloc64((sqlite3_uint64)view->present * sizeof(int));
   if (!order) return SQLITE_NOMEM;
   int count = 0;
-  for (int r = 0; r < view->nrows && count < view->present; r++)
-    if (view->rows[r].cur.present) order[count++] = r;
-  int rc = cfr_view_sort_rows(view, order, count);
-  if (rc != SQLITE_OK) { sqlite3_free(order); return rc; }
+  for (int i = 0; i < view->nrows && count < view->present; i++)
+    if (view->rows[view->order[i]].cur.present) order[count++] = view->order[i];
   *out = order;
   *n = count;
   return SQLITE_OK;

@@ -65,7 +65,7 @@ void cfr_view_discard_changes(cfr_view *view);
 
 /* Row indices of present rows in numeric IP order; *n receives the count. The array is owned by
 ** the caller (sqlite3_free). NULL with *n == 0 for an empty view, or on OOM (returns SQLITE_NOMEM). */
-int cfr_view_sorted(const cfr_view *view, int **out, int *n);
+int cfr_view_sorted(cfr_view *view, int **out, int *n);
 
 /* Sorts row indices in numeric IP order (the `ip` collation's order). */
 int cfr_view_sort_rows(const cfr_view *view, int *rows, int n);
