@@ -182,6 +182,38 @@ class Connections(LocalStoreTestCase):
         self.assertEqual(self.mappings(second), [("192.0.2.1", "aws", "us-east-1")])
 
 
+class Comparisons(LocalStoreTestCase):
+    """origin_ip compares as an ordinary `TEXT COLLATE ip` key does, in every plan the table takes
+    over (=, IN, <, <=, >, >=, BETWEEN, with ORDER BY and LIMIT): random queries against both."""
+
+    def test_random_comparisons_match_an_ordinary_table(self):
+        import random
+        db = self.connect()
+        db.execute(CREATE_SQL)
+        db.execute("CREATE TABLE o(origin_ip TEXT COLLATE ip PRIMARY KEY, vendor, region) WITHOUT ROWID")
+        ips = (["10.0.0.%d" % i for i in range(0, 256, 7)] + ["2001:db8::%x" % i for i in range(0, 300, 11)] +
+               ["::ffff:10.0.0.1", "0.0.0.0", "::", "::1", "255.255.255.255", "ffff::"])
+        for ip in ips:
+            db.execute(INSERT_SQL, (ip, "aws", "us-east-1"))
+            db.execute("INSERT INTO o VALUES (ip_canonical(?), 'aws', 'us-east-1')", (ip,))
+        bounds = ips + ["10.0.0.5", "10.0.0.0/8", "2001:db8::/32", "zzz", "", "10.0.0.05", "2001:DB8::B", None,
+                        5, "::ffff:10.0.0.1/120"]
+        rng = random.Random(7)
+        for _ in range(600):
+            conds, params = [], []
+            for _ in range(rng.randint(1, 2)):
+                conds.append("origin_ip %s ?" % rng.choice(["<", "<=", ">", ">=", "="]))
+                params.append(rng.choice(bounds))
+            if rng.random() < 0.2:
+                conds[0] += " COLLATE binary"  # another collation: left to SQLite
+            q = ("SELECT origin_ip FROM %s WHERE " + " AND ".join(conds) + " ORDER BY origin_ip" +
+                 (" DESC" if rng.random() < 0.3 else "") + (" LIMIT 3" if rng.random() < 0.2 else ""))
+            self.assertEqual(db.execute(q % "plan", params).fetchall(), db.execute(q % "o", params).fetchall(),
+                             (q, params))
+        plan = db.execute("EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip BETWEEN '10.0.0.0' AND '10.0.0.9'")
+        self.assertIn("origin_ip range", plan.fetchall()[0][3])
+
+
 class Errors(LocalStoreTestCase):
     def setUp(self):
         super().setUp()

@@ -15,8 +15,18 @@ EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip = ?1;
 EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip IN ('10.0.0.2', '10.0.0.10');
 .print "# constraints on other columns are checked by SQLite over a full listing"
 EXPLAIN QUERY PLAN SELECT * FROM plan WHERE vendor = 'aws';
-EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip > '10.0.0.0';
 EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip LIKE '10.%';
+.print "# ... and so is origin_ip compared under another collation"
+EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip = '2001:DB8::A' COLLATE binary;
+SELECT count(*) FROM plan WHERE origin_ip = '2001:DB8::A' COLLATE binary;
+SELECT count(*) FROM plan WHERE origin_ip = '2001:DB8::A';
+.print "# <, <=, >, >= and BETWEEN on origin_ip compare addresses, as the ip collation does"
+EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip > '10.0.0.0';
+EXPLAIN QUERY PLAN SELECT * FROM plan WHERE origin_ip BETWEEN '10.0.0.0' AND '10.255.255.255';
+SELECT origin_ip FROM plan WHERE origin_ip BETWEEN '10.0.0.0' AND '10.255.255.255';
+SELECT origin_ip FROM plan WHERE origin_ip > '10.0.0.2' AND origin_ip < '2001:db8::a' ORDER BY origin_ip DESC;
+SELECT origin_ip FROM plan WHERE origin_ip >= '2001:db8::/32';
+SELECT count(*) FROM plan WHERE origin_ip < 'not an address';
 .print "# LIMIT and OFFSET are pushed down when nothing else filters the rows"
 EXPLAIN QUERY PLAN SELECT * FROM plan LIMIT 2;
 EXPLAIN QUERY PLAN SELECT * FROM plan LIMIT 2 OFFSET 1;
