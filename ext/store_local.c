@@ -109,30 +109,64 @@ static int local_get(cfr_store *store, const char *ip, cfr_mapping *out, int *fo
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : db_error(s, rc, err);
 }
 
-static int apply_one(local_store *s, cfr_change *c, const char *now, char **err) {
-  sqlite3_stmt *stmt;
-  int rc;
-  if (c->kind == CFR_UPSERT) {
-    rc = prepare(s, &s->upsert_stmt,
-                 "INSERT INTO \"%w\".\"%w_mappings\"(origin_ip, vendor, region, modified_on) VALUES(?1, ?2, ?3, ?4) "
-                 "ON CONFLICT(origin_ip) DO UPDATE SET vendor = excluded.vendor, region = excluded.region, "
-                 "modified_on = excluded.modified_on", err);
-    if (rc != SQLITE_OK) return rc;
-    stmt = s->upsert_stmt;
-    sqlite3_bind_text(stmt, 2, c->mapping.vendor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, c->mapping.region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+/* The statement applying n changes of one kind at once: one statement per batch, not per row (a
+** statement's own start and end cost more than the row it writes). Full batches' statements are
+** kept; a shorter last batch gets its own, finalized by the caller. */
+static char *batch_sql(const local_store *s, cfr_change_kind kind, int n) {
+  sqlite3_str *q = sqlite3_str_new(NULL);
+  if (kind == CFR_UPSERT) {
+    sqlite3_str_appendf(q, "INSERT INTO \"%w\".\"%w_mappings\"(origin_ip, vendor, region, modified_on) "
+                           "SELECT column1, column2, column3, ?1 FROM (VALUES ", s->schema, s->name);
+    for (int i = 0; i < n; i++) sqlite3_str_appendf(q, "%s(?%d, ?%d, ?%d)", i ? ", " : "", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i);
+    sqlite3_str_appendall(q, ") WHERE true ON CONFLICT(origin_ip) DO UPDATE SET vendor = excluded.vendor, "
+                             "region = excluded.region, modified_on = excluded.modified_on");
   } else {
-    rc = prepare(s, &s->delete_stmt, "DELETE FROM \"%w\".\"%w_mappings\" WHERE origin_ip = ?1", err);
-    if (rc != SQLITE_OK) return rc;
-    stmt = s->delete_stmt;
+    sqlite3_str_appendf(q, "DELETE FROM \"%w\".\"%w_mappings\" WHERE origin_ip IN (", s->schema, s->name);
+    for (int i = 0; i < n; i++) sqlite3_str_appendf(q, "%s?%d", i ? ", " : "", 2 + i);
+    sqlite3_str_appendall(q, ")");
   }
-  sqlite3_bind_text(stmt, 1, c->mapping.origin_ip, -1, SQLITE_STATIC);
-  rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  if (rc != SQLITE_DONE) return db_error(s, rc == SQLITE_ROW ? SQLITE_ERROR : rc, err);
-  c->applied = 1;
+  return sqlite3_str_finish(q);
+}
+
+static int batch_statement(local_store *s, cfr_change_kind kind, int n, sqlite3_stmt **stmt, char **err) {
+  sqlite3_stmt **kept = kind == CFR_UPSERT ? &s->upsert_stmt : &s->delete_stmt;
+  if (n == CFR_BATCH_MAX && *kept) {
+    *stmt = *kept;
+    return SQLITE_OK;
+  }
+  char *sql = batch_sql(s, kind, n);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_prepare_v3(s->db, sql, -1, n == CFR_BATCH_MAX ? SQLITE_PREPARE_PERSISTENT : 0, stmt, NULL);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) return db_error(s, rc, err);
+  if (n == CFR_BATCH_MAX) *kept = *stmt;
   return SQLITE_OK;
+}
+
+static int apply_batch(local_store *s, cfr_batch *batch, const char *now, char **err) {
+  cfr_change_kind kind = batch->changes[0].kind;
+  sqlite3_stmt *stmt;
+  int rc = batch_statement(s, kind, batch->n, &stmt, err);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(stmt, 1, now, -1, SQLITE_STATIC);
+  for (int i = 0; i < batch->n; i++) {
+    const cfr_mapping *m = &batch->changes[i].mapping;
+    if (kind == CFR_DELETE) {
+      sqlite3_bind_text(stmt, 2 + i, m->origin_ip, -1, SQLITE_STATIC);
+      continue;
+    }
+    sqlite3_bind_text(stmt, 2 + 3 * i, m->origin_ip, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3 + 3 * i, m->vendor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4 + 3 * i, m->region, -1, SQLITE_STATIC);
+  }
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) rc = db_error(s, rc == SQLITE_ROW ? SQLITE_ERROR : rc, err);
+  else rc = SQLITE_OK;
+  sqlite3_clear_bindings(stmt);
+  if (batch->n == CFR_BATCH_MAX) sqlite3_reset(stmt);
+  else sqlite3_finalize(stmt);
+  for (int i = 0; rc == SQLITE_OK && i < batch->n; i++) batch->changes[i].applied = 1;
+  return rc;
 }
 
 /* The current UTC time as RFC 3339 ("2026-11-28T06:30:59Z"). */
@@ -152,11 +186,10 @@ static void local_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_b
     cfr_batch *batch = &batches[b];
     batch->sent = !failed;
     batch->rc = SQLITE_OK;
-    for (int i = 0; !failed && i < batch->n; i++) {
-      batch->rc = apply_one(s, &batch->changes[i], now, &batch->err);
-      failed = batch->rc != SQLITE_OK;
-    }
-    if (batch->sent) listener->done(listener->arg, batch);
+    if (failed) continue;
+    batch->rc = apply_batch(s, batch, now, &batch->err);
+    failed = batch->rc != SQLITE_OK;
+    listener->done(listener->arg, batch);
   }
 }
 
