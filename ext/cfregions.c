@@ -12,6 +12,7 @@ SQLITE_EXTENSION_INIT1
 #include "cfregions_int.h"
 #include "context.h"
 #include "validate.h"
+#include "zones.h"
 
 int sqlite3_cfregions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
@@ -27,6 +28,7 @@ int sqlite3_cfregions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routi
   if (rc == SQLITE_OK) rc = cfr_recovery_register(db, ctx);
   if (rc == SQLITE_OK) rc = cfr_validate_register(db, ctx);
   if (rc == SQLITE_OK) rc = cfr_supported_regions_register(db, ctx);
+  if (rc == SQLITE_OK) rc = cfr_zones_register(db, ctx);
   if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("cfregions: %s", sqlite3_errmsg(db));
   return rc;
 }

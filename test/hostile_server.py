@@ -94,6 +94,19 @@ API-shaped answers (for store-level tests: point a table's base_url at them)
                                the request without being them (with a prefix length, a leading
                                zero, a space, as ::ffff:a.b.c.d), and an empty failed[].
 
+A zone listing (for cloudflare_zones: point $CLOUDFLARE_BASE_URL at it)
+  /zones-page[/zones=N|/mib=M][/empty=1][/same=1][/total_pages=P][/field=F][/text=TEXT]
+             [/json=valid]
+                               200, a GET /zones page as Cloudflare shapes it: result[] of N zone
+                               objects (default 50; the zones of page p are numbered after those
+                               of the pages before it, so no id repeats, unless same=1: every page
+                               lists page 1's zones), or as many as fill M MiB,
+                               with result_info from ?page= and P (default 1). empty=1: {} instead
+                               of each zone (the most JSON values a byte can buy). field=F (id,
+                               name, status, paused, modified_on, account.id, account.name,
+                               plan.name): the first zone's F is TEXT (default the escapes;
+                               json=valid as above).
+
 Control
   GET /__hostile/requests      {"<behaviour path prefix>": count, ...} of the requests seen.
   DELETE /__hostile/requests   empties those counts (and the /times counters).
@@ -168,7 +181,27 @@ def v2_entries_json(first, n):
         return _v2_entries_json(first, n)
 
 
+def zone_object(i):
+    """Zone i of /zones-page, with the fields Cloudflare lists (as the fake's zones have them)."""
+    return {
+        "id": "%032x" % (i + 1), "name": "zone-%06d.example" % i, "status": "active",
+        "paused": False, "type": "full", "development_mode": 0,
+        "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+        "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+        "modified_on": "2024-05-01T12:00:00.000000Z", "created_on": "2024-05-01T12:00:00.000000Z",
+        "activated_on": "2024-05-01T12:00:00.000000Z",
+        "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3,
+                 "phishing_detected": False},
+        "owner": {"id": None, "type": "user", "email": None},
+        "account": {"id": "%032x" % 0xacc0, "name": "Hostile Account"},
+        "permissions": ["#zone:read", "#zone:edit"],
+        "plan": {"id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website", "price": 0,
+                 "currency": "USD", "legacy_id": "free"},
+    }
+
+
 ENTRY_BYTES = len(compact(v2_entry(123456))) + 1
+ZONE_BYTES = len(compact(zone_object(123456))) + 1
 V1_ENTRY_BYTES = len(compact(v1_entry(123456))) + 1
 SETTING_ID = "origin_public_cloud_region"
 NOT_FOUND = {"result": None, "success": False, "messages": [], "errors": [
@@ -464,6 +497,23 @@ class Handler(socketserver.StreamRequestHandler):
                "errors": [], "messages": []}
         self.reply(200, json.dumps(doc).encode())
 
+    def b_zones_page(self, p):
+        empty = p.get("empty") == "1"
+        one = 3 if empty else ZONE_BYTES
+        n = max(1, int(float(p["mib"]) * MIB) // one) if "mib" in p else int(p.get("zones", 50))
+        page, pages = int(p.get("page", 1)), int(p.get("total_pages", 1))
+        first = 0 if p.get("same") == "1" else (page - 1) * n
+        zones = [{} if empty else zone_object(first + i) for i in range(n)]
+        if "field" in p and zones:
+            text = p.get("text", ESCAPES_VALID if p.get("json") == "valid" else ESCAPES)
+            obj, _, key = p["field"].rpartition(".")
+            (zones[0][obj] if obj else zones[0])[key] = text
+        rest = {"success": True, "errors": [], "messages": [],
+                "result_info": {"page": page, "per_page": n, "count": n,
+                                "total_count": n * pages, "total_pages": pages}}
+        self.reply(200, b'{"result":' + json.dumps(zones, separators=(",", ":")).encode() + b","
+                   + compact(rest)[1:])
+
     def b_zone_writes(self, p, method, path):
         v1 = "/cache/origin_cloud_regions" in path
         tail = path.split("cloud_regions", 1)[1].strip("/") if "cloud_regions" in path else ""
@@ -520,6 +570,7 @@ BEHAVIOURS = {
     "error-message": Handler.b_error_message, "escape-message": Handler.b_escape_message,
     "escape-entry": Handler.b_escape_entry, "supported-regions": Handler.b_supported_regions,
     "v1-entries": Handler.b_v1_entries, "escape-regions": Handler.b_escape_regions,
+    "zones-page": Handler.b_zones_page,
 }
 
 

@@ -18,8 +18,22 @@ A test then talks to the fake's control paths (no credentials needed), one metho
     clear_faults()    DELETE /__fake/faults
     log()             GET    /__fake/requests          the API requests since the last clear
     clear_log()       DELETE /__fake/requests
+    set_zones(zones)  PUT    /__fake/zones             the zones GET /zones lists (below)
+    rate_limit(requests, seconds)
+                      POST   /__fake/rate_limit        an API request beyond `requests` in any
+                                                       `seconds` answers 429 (code 971, with
+                                                       Retry-After); starts an empty window
+    clear_rate_limit()
+                      DELETE /__fake/rate_limit        no rate limit (until the next reset)
 
 (zone defaults to ZONE.)
+
+set_zones takes [{"id", "name", "status"?, "account": {"id", "name"}?, "plan": {"name"}?,
+"paused"?, "type"?, "created_on"?, "modified_on"?, "activated_on"?}, ...]: the fake fills in the
+rest of each zone object as Cloudflare shows it (status active, account "Fake Account", plan "Free
+Website", not paused) and lists them by name, then id. It answers the number of zones; a zone of
+the wrong shape fails the test. reset() empties the list and restores the command line's rate limit
+(none here).
 
 A fault rule is a dict: it matches requests by "method" and "path_contains" (both optional), lets
 the first "after" of them through, then applies to the next "count" (every one if count is absent;
@@ -172,6 +186,15 @@ class Fake:
 
     def clear_log(self):
         self.call("DELETE", "/__fake/requests")
+
+    def set_zones(self, zones):
+        return self.call("PUT", "/__fake/zones", list(zones))["count"]
+
+    def rate_limit(self, requests, seconds):
+        self.call("POST", "/__fake/rate_limit", {"requests": requests, "seconds": seconds})
+
+    def clear_rate_limit(self):
+        self.call("DELETE", "/__fake/rate_limit")
 
 
 class _QuietServer(ThreadingHTTPServer):

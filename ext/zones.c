@@ -1,0 +1,575 @@
+/*
+** zones.c — GET /zones: the zone listing (cfr_zones_list, cfr_zones_resolve) and the eponymous
+** cloudflare_zones table. See zones.h.
+**
+**   SELECT id, name FROM cloudflare_zones WHERE account_id = '…' AND status = 'active';
+**
+** Columns: id, name, status, account_id, account_name, plan, paused, modified_on. `name = ?`,
+** `account_id = ?` and `status = ?` become the API's own filters (query parameters), so such a
+** query reads only the pages of the zones it asks for. The listing is read with the user's
+** credentials, so the table is SQLITE_VTAB_DIRECTONLY: no view or trigger of a database file can
+** make it send a request.
+**
+** The API filters names ignoring case (as DNS names compare), which SQL's `=` does not: SQLite
+** checks `name = ?` again on every row. The listing checks every filter itself too, so a server
+** that ignores one cannot slip other zones in, and `account_id = ?` and `status = ?` need no
+** second check.
+*/
+#include "zones.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A listing of more zones than this is refused: its page 1 announcing more than MAX_PAGES pages
+** fails it, and no page holds more than PAGE_SIZE zones. */
+#define PAGE_SIZE 50
+#define ZONES_MAX 100000
+#define MAX_PAGES (ZONES_MAX / PAGE_SIZE)
+/* A zone object holds some 90 JSON values (keys included) as Cloudflare documents it; the bound
+** leaves room for five times that (longer permission lists, fields added later). */
+#define VALUES_PER_ZONE 500
+#define PAGE_VALUES ((size_t)PAGE_SIZE * VALUES_PER_ZONE + 512)
+#define CAP_PAGE (2u << 20) /* a page of 50 zones is some 55 KB */
+/* Pages read at once: CFR_HTTP_MAX_IN_FLIGHT, so at most 8 × CAP_PAGE of bodies are held. */
+#define PAGES_AT_ONCE CFR_HTTP_MAX_IN_FLIGHT
+#define QUOTED_MAX 80 /* bytes of a server's value quoted in an error */
+#define CANDIDATES_SHOWN 5 /* zones named in the error of an ambiguous name */
+#define REQUEST_COST 10000.0 /* a round trip dwarfs any local work (as for mapping tables) */
+#define ZONES_GUESS 1000.0 /* zones an account is assumed to have, for query plans */
+
+/* ---- values from the server (or from a query) ---- */
+
+/* The kinds of text a zone holds, and the longest of each. */
+enum text_kind { T_NAME, T_LABEL, T_STATUS, T_TIME };
+static const size_t text_max[] = {253 /* a DNS name */, 1024, 32, 64};
+
+/* Control characters (C0, C1) and the characters that reorder or split the text around them on a
+** terminal (bidirectional marks, embeddings, overrides and isolates, line separators) must not
+** reach a row: a zone name is shown as it is. Checked on the UTF-8 bytes (jansson hands out valid
+** UTF-8 only): C1 is C2 80-9F; U+061C D8 9C; U+200E-200F E2 80 8E-8F; U+2028-202E E2 80 A8-AE;
+** U+2066-2069 E2 81 A6-A9. */
+static int shows_as_is(const char *text) {
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+    if (*p < 0x20 || *p == 0x7F) return 0;
+    if ((p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) || (p[0] == 0xD8 && p[1] == 0x9C)) return 0;
+    if (p[0] != 0xE2) continue;
+    if (p[1] == 0x80 && (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE))) return 0;
+    if (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9) return 0;
+  }
+  return 1;
+}
+
+/* Whether text (len bytes) is a usable value of kind k. */
+static int usable(enum text_kind k, const char *text, size_t len) {
+  if (len == 0 || len > text_max[k] || strlen(text) != len) return 0;
+  if (k == T_STATUS) return strspn(text, "abcdefghijklmnopqrstuvwxyz_") == len;
+  if (k == T_TIME) return strspn(text, "0123456789TZ:.+-") == len;
+  return shows_as_is(text);
+}
+
+/* text as a lowercase id; -1 when it is not 32 hexadecimal digits. */
+static int parse_id(const char *text, char out[CFR_ZONE_ID_LEN + 1]) {
+  if (!text || strlen(text) != CFR_ZONE_ID_LEN) return -1;
+  for (int i = 0; i < CFR_ZONE_ID_LEN; i++) {
+    if (!isxdigit((unsigned char)text[i])) return -1;
+    out[i] = (char)tolower((unsigned char)text[i]);
+  }
+  out[CFR_ZONE_ID_LEN] = 0;
+  return 0;
+}
+
+/* ---- one zone ---- */
+
+static void zone_clear(cfr_zone *z) {
+  sqlite3_free(z->name);
+  sqlite3_free(z->status);
+  sqlite3_free(z->account_name);
+  sqlite3_free(z->plan);
+  sqlite3_free(z->modified_on);
+  memset(z, 0, sizeof(*z));
+}
+
+/* *why = "a zone with an unusable "field": 'value'" (the value escaped and cut short). */
+static int unusable(const char *field, json_t *v, char **why) {
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendf(s, "a zone with %s \"%s\"", v && !json_is_null(v) ? "an unusable" : "no",
+                      field);
+  if (json_is_string(v)) {
+    sqlite3_str_appendall(s, ": '");
+    cfr_append_server_text(s, json_string_value(v), QUOTED_MAX);
+    sqlite3_str_appendall(s, "'");
+  }
+  *why = sqlite3_str_finish(s);
+  return *why ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int take_id(json_t *v, const char *field, char out[CFR_ZONE_ID_LEN + 1], char **why) {
+  return parse_id(json_string_value(v), out) == 0 ? SQLITE_OK : unusable(field, v, why);
+}
+
+/* A text field into *out; absent or null leaves it NULL unless required. */
+static int take_text(json_t *v, const char *field, enum text_kind k, int required, char **out,
+                     char **why) {
+  if (!v || json_is_null(v)) return required ? unusable(field, v, why) : SQLITE_OK;
+  const char *text = json_string_value(v);
+  if (!text || !usable(k, text, json_string_length(v))) return unusable(field, v, why);
+  *out = sqlite3_mprintf("%s", text);
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* One entry of result[] into z (cleared by the caller on failure). id, name, status and account.id
+** are required; account.name, plan.name, paused and modified_on may be absent. */
+static int take_zone(json_t *e, cfr_zone *z, char **why) {
+  memset(z, 0, sizeof(*z));
+  z->paused = -1;
+  if (!json_is_object(e)) {
+    *why = sqlite3_mprintf("an entry that is not a zone object");
+    return *why ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  json_t *account = json_object_get(e, "account"), *plan = json_object_get(e, "plan");
+  json_t *paused = json_object_get(e, "paused");
+  const struct {
+    json_t *v;
+    const char *field;
+    enum text_kind kind;
+    int required;
+    char **out;
+  } texts[] = {{json_object_get(e, "name"), "name", T_NAME, 1, &z->name},
+               {json_object_get(e, "status"), "status", T_STATUS, 1, &z->status},
+               {json_object_get(account, "name"), "account.name", T_LABEL, 0, &z->account_name},
+               {json_object_get(plan, "name"), "plan.name", T_LABEL, 0, &z->plan},
+               {json_object_get(e, "modified_on"), "modified_on", T_TIME, 0, &z->modified_on}};
+  int rc = take_id(json_object_get(e, "id"), "id", z->id, why);
+  if (rc == SQLITE_OK)
+    rc = take_id(json_object_get(account, "id"), "account.id", z->account_id, why);
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof(texts) / sizeof(texts[0]); i++)
+    rc = take_text(texts[i].v, texts[i].field, texts[i].kind, texts[i].required, texts[i].out, why);
+  if (rc == SQLITE_OK && plan && !json_is_null(plan) && !json_is_object(plan))
+    rc = unusable("plan", plan, why);
+  if (rc != SQLITE_OK || !paused || json_is_null(paused)) return rc;
+  if (!json_is_boolean(paused)) return unusable("paused", paused, why);
+  z->paused = json_is_true(paused);
+  return SQLITE_OK;
+}
+
+/* ---- the listing ---- */
+
+/* What a listing asks for; NULL or "": anything. */
+typedef struct zone_filter {
+  const char *name;
+  char account_id[CFR_ZONE_ID_LEN + 1];
+  const char *status;
+} zone_filter;
+
+/* The filter as the listing applies it to every zone, whatever the server did with it. */
+static int matches(const zone_filter *f, const cfr_zone *z) {
+  return (!f->name || sqlite3_stricmp(f->name, z->name) == 0) &&
+         (!f->account_id[0] || strcmp(f->account_id, z->account_id) == 0) &&
+         (!f->status || strcmp(f->status, z->status) == 0);
+}
+
+/* Checks the filter's values: *none = 1 when no zone can pass (nothing need be sent). */
+static int filter_init(zone_filter *f, const char *name, const char *account_id, const char *status,
+                       int *none, char **err) {
+  memset(f, 0, sizeof(*f));
+  f->name = name;
+  f->status = status;
+  *none = (name && !usable(T_NAME, name, strlen(name))) ||
+          (status && !usable(T_STATUS, status, strlen(status)));
+  if (!account_id || parse_id(account_id, f->account_id) == 0) return SQLITE_OK;
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(s, "account id '");
+  cfr_append_server_text(s, account_id, QUOTED_MAX);
+  sqlite3_str_appendall(s, "' is not 32 hexadecimal digits");
+  *err = sqlite3_str_finish(s);
+  return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* A query value, percent-encoded (all but RFC 3986's unreserved characters). */
+static void append_encoded(sqlite3_str *s, const char *value) {
+  for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+    int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+    if (plain || strchr("-._~", *p)) sqlite3_str_appendchar(s, 1, (char)*p);
+    else sqlite3_str_appendf(s, "%%%02X", *p);
+  }
+}
+
+static char *page_path(const zone_filter *f, int page) {
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendf(s, "/zones?page=%d&per_page=%d", page, PAGE_SIZE);
+  if (f->name) {
+    sqlite3_str_appendall(s, "&name=");
+    /* The API reads "op:value" as an operator when op is one ("contains:…"); equal: says not. */
+    if (strchr(f->name, ':')) append_encoded(s, "equal:");
+    append_encoded(s, f->name);
+  }
+  if (f->account_id[0]) sqlite3_str_appendf(s, "&account.id=%s", f->account_id);
+  if (f->status) sqlite3_str_appendf(s, "&status=%s", f->status); /* a lowercase word */
+  return sqlite3_str_finish(s);
+}
+
+/* "GET path: unexpected response: why". */
+static int unexpected(const char *path, char *why, char **err) {
+  *err = why ? sqlite3_mprintf("GET %s: unexpected response: %s", path, why) : NULL;
+  sqlite3_free(why);
+  return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* Moves z to the end of out; frees it when it cannot. */
+static int append_zone(cfr_zone_list *out, cfr_zone *z) {
+  cfr_zone *items = cfr_grow(out->items, &out->capacity, out->count + 1, sizeof(*z));
+  if (!items) {
+    zone_clear(z);
+    return SQLITE_NOMEM;
+  }
+  out->items = items;
+  out->items[out->count++] = *z;
+  return SQLITE_OK;
+}
+
+/* Adds the zones of one page's result[] that pass the filter to out. */
+static int take_page(const zone_filter *f, const char *path, json_t *result, cfr_zone_list *out,
+                     char **err) {
+  if (!json_is_array(result) || json_array_size(result) > PAGE_SIZE)
+    return unexpected(
+        path, sqlite3_mprintf("result is not an array of at most %d zones", PAGE_SIZE), err);
+  size_t i;
+  json_t *e;
+  json_array_foreach(result, i, e) {
+    cfr_zone z;
+    char *why = NULL;
+    int rc = take_zone(e, &z, &why);
+    if (rc == SQLITE_OK && !matches(f, &z)) {
+      zone_clear(&z);
+      continue;
+    }
+    if (rc == SQLITE_OK) rc = append_zone(out, &z);
+    if (rc == SQLITE_OK) continue;
+    zone_clear(&z);
+    if (rc != SQLITE_ERROR) return rc;
+    return unexpected(path, why ? sqlite3_mprintf("%z (item %d)", why, (int)i) : NULL, err);
+  }
+  return SQLITE_OK;
+}
+
+/* Page 1, which also tells how many pages there are. */
+static int first_page(cfr_api_client *client, const zone_filter *f, cfr_zone_list *out,
+                      int *total_pages, char **err) {
+  char *path = page_path(f, 1);
+  if (!path) return SQLITE_NOMEM;
+  cfr_api_answer a;
+  int rc = cfr_api_client_get(client, path, 0, CAP_PAGE, PAGE_VALUES, &a, err);
+  if (rc == SQLITE_OK) rc = take_page(f, path, a.result, out, err);
+  if (rc == SQLITE_OK) {
+    json_t *v = json_object_get(json_object_get(a.root, "result_info"), "total_pages");
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+    *total_pages = (int)n;
+    if (n < 0 || n > MAX_PAGES)
+      rc = unexpected(path,
+                      sqlite3_mprintf("result_info.total_pages missing or above %d (%d zones)",
+                                      MAX_PAGES, ZONES_MAX),
+                      err);
+  }
+  cfr_api_answer_clear(&a);
+  sqlite3_free(path);
+  return rc;
+}
+
+/* Pages first .. first + n - 1, concurrently; each decoded and freed in turn. */
+static int other_pages(cfr_api_client *client, const zone_filter *f, int first, int n,
+                       cfr_zone_list *out, char **err) {
+  cfr_api_requests r;
+  int rc = cfr_api_requests_init(&r, n);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    rc = cfr_api_requests_put(&r, i, "GET", page_path(f, first + i), NULL, 0, CAP_PAGE);
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(client, &r, 1, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    cfr_api_answer a;
+    rc = cfr_api_requests_decode(&r, i, 0, PAGE_VALUES, &a, err);
+    if (rc == SQLITE_OK) rc = take_page(f, r.calls[i].path, a.result, out, err);
+    cfr_api_answer_clear(&a);
+  }
+  cfr_api_requests_free(&r);
+  return rc;
+}
+
+/* Orders zones by id, and among equal ids by position (so the first is kept). */
+static int by_id(const void *a, const void *b) {
+  const cfr_zone *za = *(const cfr_zone *const *)a, *zb = *(const cfr_zone *const *)b;
+  int c = strcmp(za->id, zb->id);
+  return c ? c : (za > zb) - (za < zb);
+}
+
+/* A zone added while the pages were read shifts the others, so one may be listed twice: only its
+** first listing is kept. */
+static int drop_duplicates(cfr_zone_list *l) {
+  if (l->count < 2) return SQLITE_OK;
+  cfr_zone **order = sqlite3_malloc64((sqlite3_uint64)l->count * sizeof(*order));
+  if (!order) return SQLITE_NOMEM;
+  for (int i = 0; i < l->count; i++) order[i] = &l->items[i];
+  qsort(order, (size_t)l->count, sizeof(*order), by_id);
+  for (int i = 1, kept = 0; i < l->count; i++) {
+    if (strcmp(order[i]->id, order[kept]->id) == 0) zone_clear(order[i]); /* name NULL: dropped */
+    else kept = i;
+  }
+  sqlite3_free(order);
+  int n = 0;
+  for (int i = 0; i < l->count; i++)
+    if (l->items[i].name) l->items[n++] = l->items[i];
+  l->count = n;
+  return SQLITE_OK;
+}
+
+int cfr_zones_list(cfr_api_client *client, const char *name, const char *account_id,
+                   const char *status, cfr_zone_list *out, char **err) {
+  memset(out, 0, sizeof(*out));
+  zone_filter f;
+  int none = 0;
+  int rc = filter_init(&f, name, account_id, status, &none, err);
+  if (rc != SQLITE_OK || none) return rc;
+  cfr_api_client_begin(client);
+  int total_pages = 0;
+  rc = first_page(client, &f, out, &total_pages, err);
+  for (int page = 2; rc == SQLITE_OK && page <= total_pages; page += PAGES_AT_ONCE) {
+    int n = total_pages - page + 1;
+    rc = other_pages(client, &f, page, n < PAGES_AT_ONCE ? n : PAGES_AT_ONCE, out, err);
+  }
+  if (rc == SQLITE_OK) rc = drop_duplicates(out);
+  if (rc != SQLITE_OK) cfr_zone_list_clear(out);
+  return rc;
+}
+
+void cfr_zone_list_clear(cfr_zone_list *list) {
+  for (int i = 0; i < list->count; i++) zone_clear(&list->items[i]);
+  sqlite3_free(list->items);
+  memset(list, 0, sizeof(*list));
+}
+
+/* ---- a zone by its name ---- */
+
+/* Why name names no zone, or more than one (the first few of them). */
+static int name_problem(const char *name, const cfr_zone_list *l, char **err) {
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(s, "zone '");
+  cfr_append_server_text(s, name, QUOTED_MAX);
+  if (l->count == 0) {
+    sqlite3_str_appendall(s, "': no zone of that name is visible with these credentials");
+  } else {
+    sqlite3_str_appendf(s, "' is ambiguous: %d zones have that name (", l->count);
+    for (int i = 0; i < l->count && i < CANDIDATES_SHOWN; i++) {
+      const cfr_zone *z = &l->items[i];
+      sqlite3_str_appendf(s, "%s%s in account %s", i ? ", " : "", z->id, z->account_id);
+      if (z->account_name) {
+        sqlite3_str_appendall(s, " '");
+        cfr_append_server_text(s, z->account_name, QUOTED_MAX);
+        sqlite3_str_appendall(s, "'");
+      }
+    }
+    if (l->count > CANDIDATES_SHOWN)
+      sqlite3_str_appendf(s, ", and %d more", l->count - CANDIDATES_SHOWN);
+    sqlite3_str_appendall(s, "): give its zone_id instead");
+  }
+  *err = sqlite3_str_finish(s);
+  return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int cfr_zones_resolve(cfr_api_client *client, const char *name, char id[CFR_ZONE_ID_LEN + 1],
+                      char **err) {
+  cfr_zone_list l;
+  id[0] = 0;
+  if (!name) name = "";
+  int rc = cfr_zones_list(client, name, NULL, NULL, &l, err);
+  if (rc == SQLITE_OK && l.count == 1) memcpy(id, l.items[0].id, CFR_ZONE_ID_LEN + 1);
+  else if (rc == SQLITE_OK) rc = name_problem(name, &l, err);
+  cfr_zone_list_clear(&l);
+  return rc;
+}
+
+/* ---- the cloudflare_zones table ---- */
+
+enum { Z_ID, Z_NAME, Z_STATUS, Z_ACCOUNT_ID, Z_ACCOUNT_NAME, Z_PLAN, Z_PAUSED, Z_MODIFIED_ON };
+/* The filters a plan uses are bits of idxNum (1 << k); xFilter gets their values in this order. */
+static const int filter_columns[] = {Z_NAME, Z_ACCOUNT_ID, Z_STATUS};
+static const char *const filter_params[] = {"name", "account.id", "status"};
+
+typedef struct zones_table {
+  sqlite3_vtab base;
+  cfr_context *ctx;
+} zones_table;
+
+typedef struct zones_cursor {
+  sqlite3_vtab_cursor base;
+  cfr_zone_list list;
+  int index;
+} zones_cursor;
+
+static int zt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                      char **err) {
+  (void)argc, (void)argv, (void)err;
+  int rc =
+      sqlite3_declare_vtab(db, "CREATE TABLE x(id TEXT, name TEXT, status TEXT, account_id TEXT, "
+                               "account_name TEXT, plan TEXT, paused INTEGER, modified_on TEXT)");
+  if (rc != SQLITE_OK) return rc;
+  zones_table *t = sqlite3_malloc(sizeof(*t));
+  if (!t) return SQLITE_NOMEM;
+  memset(t, 0, sizeof(*t));
+  t->ctx = aux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *out = &t->base;
+  return SQLITE_OK;
+}
+
+static int zt_disconnect(sqlite3_vtab *vtab) {
+  sqlite3_free(vtab);
+  return SQLITE_OK;
+}
+
+/* Which filter (0..2) constraint c can be, or -1. The listing compares account ids and statuses
+** exactly and names ignoring case, so only those collations are taken. */
+static int filter_of(sqlite3_index_info *info, int i) {
+  const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+  if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ) return -1;
+  const char *coll = sqlite3_vtab_collation(info, i);
+  int binary = !coll || sqlite3_stricmp(coll, "BINARY") == 0;
+  for (int k = 0; k < 3; k++)
+    if (c->iColumn == filter_columns[k])
+      return binary || (k == 0 && sqlite3_stricmp(coll, "NOCASE") == 0) ? k : -1;
+  return -1;
+}
+
+static int zt_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
+  (void)vtab;
+  int where[3] = {-1, -1, -1};
+  for (int i = 0; i < info->nConstraint; i++) {
+    int k = filter_of(info, i);
+    if (k >= 0 && where[k] < 0) where[k] = i;
+  }
+  sqlite3_str *plan = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(plan, "GET /zones");
+  double rows = ZONES_GUESS;
+  int argv = 0;
+  info->idxNum = 0;
+  for (int k = 0; k < 3; k++) {
+    if (where[k] < 0) continue;
+    info->idxNum |= 1 << k;
+    info->aConstraintUsage[where[k]].argvIndex = ++argv;
+    /* Names: SQL's = tells case apart, the API does not. */
+    info->aConstraintUsage[where[k]].omit = k != 0;
+    sqlite3_str_appendf(plan, "%s%s=?", argv == 1 ? "?" : "&", filter_params[k]);
+    rows = k == 0 ? 1 : k == 1 ? rows / 4 : rows / 2;
+  }
+  if (rows < 1) rows = 1;
+  int pages = (int)((rows + PAGE_SIZE - 1) / PAGE_SIZE);
+  info->estimatedRows = (sqlite3_int64)rows;
+  info->estimatedCost = (pages > 1 ? pages : 1) * REQUEST_COST + rows;
+  info->idxStr = sqlite3_str_finish(plan);
+  info->needToFreeIdxStr = 1;
+  return info->idxStr ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static int zt_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
+  (void)vtab;
+  zones_cursor *c = sqlite3_malloc(sizeof(*c));
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof(*c));
+  *out = &c->base;
+  return SQLITE_OK;
+}
+
+static int zt_close(sqlite3_vtab_cursor *cur) {
+  cfr_zone_list_clear(&((zones_cursor *)cur)->list);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* The listing with values[] as filters, through a client with the defaults a table has. */
+static int list_zones(zones_table *t, zones_cursor *c, const char *const values[3]) {
+  cfr_api_settings settings;
+  cfr_api_settings_init(&settings);
+  cfr_api_client *client = NULL;
+  char *err = NULL;
+  int rc = cfr_api_client_open(t->ctx, &settings, &client, &err);
+  if (rc == SQLITE_OK) rc = cfr_zones_list(client, values[0], values[1], values[2], &c->list, &err);
+  cfr_api_client_close(client);
+  cfr_api_settings_clear(&settings);
+  if (rc != SQLITE_OK)
+    cfr_vtab_error(&t->base, rc, "cloudflare_zones: %s", err ? err : sqlite3_errstr(rc));
+  sqlite3_free(err);
+  return rc;
+}
+
+static int zt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc,
+                     sqlite3_value **argv) {
+  (void)idxStr;
+  zones_cursor *c = (zones_cursor *)base;
+  cfr_zone_list_clear(&c->list);
+  c->index = 0;
+  const char *values[3] = {NULL, NULL, NULL};
+  for (int k = 0, next = 0; k < 3; k++) {
+    if (!(idxNum & (1 << k)) || next >= argc) continue;
+    sqlite3_value *v = argv[next++];
+    /* NULL equals nothing, and a blob no text. */
+    if (sqlite3_value_type(v) == SQLITE_NULL || sqlite3_value_type(v) == SQLITE_BLOB)
+      return SQLITE_OK;
+    if (!(values[k] = (const char *)sqlite3_value_text(v))) return SQLITE_NOMEM;
+  }
+  /* account_id = ? is not checked again: only an id as the table shows it (lowercase) matches. */
+  char id[CFR_ZONE_ID_LEN + 1];
+  if (values[1] && (parse_id(values[1], id) != 0 || strcmp(id, values[1]) != 0)) return SQLITE_OK;
+  return list_zones((zones_table *)base->pVtab, c, values);
+}
+
+static int zt_next(sqlite3_vtab_cursor *cur) {
+  ((zones_cursor *)cur)->index++;
+  return SQLITE_OK;
+}
+
+static int zt_eof(sqlite3_vtab_cursor *cur) {
+  zones_cursor *c = (zones_cursor *)cur;
+  return c->index >= c->list.count;
+}
+
+static void result_text(sqlite3_context *ctx, const char *text) {
+  if (text) sqlite3_result_text(ctx, text, -1, SQLITE_TRANSIENT);
+}
+
+static int zt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+  zones_cursor *c = (zones_cursor *)cur;
+  const cfr_zone *z = &c->list.items[c->index];
+  switch (col) {
+    case Z_ID: result_text(ctx, z->id); break;
+    case Z_NAME: result_text(ctx, z->name); break;
+    case Z_STATUS: result_text(ctx, z->status); break;
+    case Z_ACCOUNT_ID: result_text(ctx, z->account_id); break;
+    case Z_ACCOUNT_NAME: result_text(ctx, z->account_name); break;
+    case Z_PLAN: result_text(ctx, z->plan); break;
+    case Z_PAUSED:
+      if (z->paused >= 0) sqlite3_result_int(ctx, z->paused);
+      break;
+    case Z_MODIFIED_ON: result_text(ctx, z->modified_on); break;
+  }
+  return SQLITE_OK;
+}
+
+static int zt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
+  *rowid = ((zones_cursor *)cur)->index + 1;
+  return SQLITE_OK;
+}
+
+static sqlite3_module zones_module = {
+    .xConnect = zt_connect,
+    .xBestIndex = zt_best_index,
+    .xDisconnect = zt_disconnect,
+    .xOpen = zt_open,
+    .xClose = zt_close,
+    .xFilter = zt_filter,
+    .xNext = zt_next,
+    .xEof = zt_eof,
+    .xColumn = zt_column,
+    .xRowid = zt_rowid,
+};
+
+int cfr_zones_register(sqlite3 *db, cfr_context *ctx) {
+  return sqlite3_create_module(db, "cloudflare_zones", &zones_module, ctx);
+}
