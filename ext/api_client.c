@@ -11,6 +11,7 @@
 #define DEFAULT_BASE_URL "https://api.cloudflare.com/client/v4"
 
 struct cfr_api_client {
+  int refs;
   cfr_context *ctx;
   cfr_http *http;
   char *base_url;        /* normalized */
@@ -159,8 +160,15 @@ const char *cfr_api_client_base_url(const cfr_api_client *c) { return c->base_ur
 
 void cfr_api_client_begin(cfr_api_client *c) { cfr_http_reset_wait_budget(c->http); }
 
+cfr_api_client *cfr_api_client_retain(cfr_api_client *c) {
+  c->refs++;
+  return c;
+}
+
 void cfr_api_client_close(cfr_api_client *c) {
   if (!c) return;
+  assert(c->refs > 0);
+  if (--c->refs > 0) return;
   cfr_http_free(c->http);
   sqlite3_free(c->base_url);
   sqlite3_free(c->token_env);
@@ -184,6 +192,7 @@ int cfr_api_client_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_
   cfr_api_client *c = sqlite3_malloc(sizeof(*c));
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof(*c));
+  c->refs = 1;
   c->ctx = ctx;
   const char *url = settings->base_url ? settings->base_url : env_base_url();
   int rc = cfr_api_normalize_base_url(url ? url : DEFAULT_BASE_URL, &c->base_url, err);

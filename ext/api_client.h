@@ -26,6 +26,9 @@ typedef struct cfr_api_client cfr_api_client;
 
 /* A client for settings' base URL, retries, timeouts and credentials (settings' zone is not used). */
 int cfr_api_client_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_api_client **out, char **err);
+/* Clients are shared by the stores of a multi-zone table: each holder retains it once and closes it
+** once; the last close frees it. */
+cfr_api_client *cfr_api_client_retain(cfr_api_client *client);
 void cfr_api_client_close(cfr_api_client *client);
 /* The normalized base URL (for caches keyed by where an answer came from). */
 const char *cfr_api_client_base_url(const cfr_api_client *client);

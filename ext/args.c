@@ -117,6 +117,53 @@ static int set_regions_zone(cfr_table_args *a, const char *v, char **err) {
   return bad_value("regions_zone", v, "the zone's 32 hexadecimal digits", err);
 }
 
+static int set_zone(cfr_table_args *a, const char *v, char **err) {
+  size_t n = strlen(v);
+  int ok = n > 0 && n <= 253;
+  for (size_t i = 0; ok && i < n; i++) ok = isalnum((unsigned char)v[i]) || v[i] == '.' || v[i] == '-' || v[i] == '_';
+  if (!ok) return bad_value("zone", v, "a zone name such as example.com", err);
+  return (a->zone_name = copy_text(v, err)) ? 0 : -1;
+}
+
+/* '*', or zone ids separated by commas (each checked, stored lowercase). */
+static int set_zones(cfr_table_args *a, const char *v, char **err) {
+  if (strcmp(v, "*") == 0) return (a->zones = copy_text(v, err)) ? 0 : -1;
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  const char *p = v;
+  int count = 0;
+  while (*p) {
+    size_t len = strcspn(p, ",");
+    char id[CFR_ZONE_ID_LEN + 1], text[CFR_ZONE_ID_LEN + 2];
+    int ok = len <= CFR_ZONE_ID_LEN;
+    if (ok) {
+      memcpy(text, p, len);
+      text[len] = 0;
+      char *why = NULL;
+      ok = cfr_zone_id_parse(text, id, &why) == 0;
+      sqlite3_free(why);
+    }
+    if (!ok) {
+      sqlite3_free(sqlite3_str_finish(s));
+      return bad_value("zones", v, "'*' or zone ids (32 hexadecimal digits) separated by commas", err);
+    }
+    sqlite3_str_appendf(s, "%s%s", count++ ? "," : "", id);
+    p += len + (p[len] == ',');
+  }
+  a->zones = sqlite3_str_finish(s);
+  if (count == 0 || !a->zones) {
+    sqlite3_free(a->zones);
+    a->zones = NULL;
+    return count ? -1 : bad_value("zones", v, "'*' or zone ids separated by commas", err);
+  }
+  return 0;
+}
+
+static int set_account_id(cfr_table_args *a, const char *v, char **err) {
+  if (cfr_zone_id_parse(v, a->account_id, err) == 0) return 0; /* account ids have the same shape */
+  sqlite3_free(*err);
+  return bad_value("account_id", v, "the account's 32 hexadecimal digits", err);
+}
+
 static int set_readonly(cfr_table_args *a, const char *v, char **err) {
   long n;
   if (parse_long(v, 0, 1, &n) != 0) return bad_value("readonly", v, "0 or 1", err);
@@ -156,6 +203,8 @@ static const struct {
   {"token_env", set_token_env, 0},  {"readonly", set_readonly, 1},
   {"max_retries", set_max_retries, 0}, {"timeout_ms", set_timeout_ms, 0},
   {"max_wait_s", set_max_wait_s, 0}, {"regions_zone", set_regions_zone, 1},
+  {"zone", set_zone, 0},            {"zones", set_zones, 0},
+  {"account_id", set_account_id, 0},
 };
 #define NKEYS (int)(sizeof(keys) / sizeof(keys[0]))
 
@@ -244,9 +293,18 @@ static int check_store_keys(const cfr_table_args *a, unsigned seen, char **err) 
       *err = sqlite3_mprintf("regions_zone applies only to store='local' (an API table validates against its own zone)");
       return -1;
     }
-    if (a->api.zone_id[0]) return 0;
-    *err = sqlite3_mprintf("zone_id is required for store='api' (or use store='local' for a table "
-                           "kept in this database)");
+    int named = (a->api.zone_id[0] != 0) + (a->zone_name != NULL) + (a->zones != NULL);
+    if (named > 1) {
+      *err = sqlite3_mprintf("give one of zone_id, zone or zones");
+      return -1;
+    }
+    if (a->account_id[0] && !(a->zones && strcmp(a->zones, "*") == 0)) {
+      *err = sqlite3_mprintf("account_id goes with zones='*' (every zone of that account)");
+      return -1;
+    }
+    if (named == 1) return 0;
+    *err = sqlite3_mprintf("zone_id is required for store='api' (or zone='example.com', or zones='*' for "
+                           "every zone; or use store='local' for a table kept in this database)");
     return -1;
   }
   for (int i = 0; i < NKEYS; i++) {
@@ -283,4 +341,9 @@ int cfr_args_parse(int argc, const char *const *argv, cfr_table_args *out, char 
   return 0;
 }
 
-void cfr_args_clear(cfr_table_args *args) { cfr_api_settings_clear(&args->api); }
+void cfr_args_clear(cfr_table_args *args) {
+  cfr_api_settings_clear(&args->api);
+  sqlite3_free(args->zone_name);
+  sqlite3_free(args->zones);
+  args->zone_name = args->zones = NULL;
+}

@@ -24,6 +24,9 @@ typedef struct cfr_table_args {
   cfr_store_kind store;
   int readonly;
   cfr_api_settings api;              /* store='api' only */
+  char *zone_name;                   /* zone='example.com': found when the table is first used */
+  char *zones;                       /* zones='*' or 'id,id,…': a multi-zone table */
+  char account_id[CFR_ZONE_ID_LEN + 1]; /* with zones='*': only that account's zones */
   char regions_zone[CFR_ZONE_ID_LEN + 1]; /* store='local': validate against this zone; "" built-in */
 } cfr_table_args;
 

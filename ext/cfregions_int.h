@@ -63,7 +63,7 @@ void cfr_free_secret(char *secret);
 /* ip_sql.c: ip_canonical(), ipfamily(), iphost(), ipmasklen(), ipnetwork(), ipcontains(),
 ** the `ip` collation and cfregions_version(). */
 int cfr_ip_sql_register(sqlite3 *db);
-/* table.c: the origin_cloud_regions module. It owns ctx and frees it when the connection closes;
+/* vtab.c: the origin_cloud_regions module. It owns ctx and frees it when the connection closes;
 ** the other registrations below keep the same pointer, which is safe because SQLite destroys every
 ** module of a connection only when it closes. */
 int cfr_table_register(sqlite3 *db, cfr_context *ctx);

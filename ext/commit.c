@@ -235,6 +235,12 @@ int cfr_commit_view(const cfr_commit_target *t, const cfr_view *view, char **err
   return rc;
 }
 
+/* An entry of the target's table and zone. */
+static int same_table(const cfr_unapplied *u, const cfr_commit_target *t) {
+  return sqlite3_stricmp(u->table_name, t->table) == 0 && sqlite3_stricmp(u->schema_name, t->schema) == 0 &&
+         strcmp(u->zone_id, t->store->zone_id) == 0;
+}
+
 /* Whether the view's snapshot shows ip in the change's end state, with nothing pending over it.
 ** An IP a complete view does not know has no mapping. */
 static int reached(const cfr_view *view, const cfr_change *c) {
@@ -251,9 +257,9 @@ static int reached(const cfr_view *view, const cfr_change *c) {
 static void forget(const cfr_commit_target *t, const char (*ips)[CFR_IP_TEXT_MAX], int n) {
   if (n == 0) return;
   char *why = NULL;
-  cfr_journal_settle(t->journal, t->table, ips, n, &why);
+  cfr_journal_settle(t->journal, t->table, t->store->zone_id, ips, n, &why);
   sqlite3_free(why); /* a stale line is dropped again when the IP is next settled */
-  for (int i = 0; i < n; i++) cfr_context_forget_unapplied(t->ctx, t->schema, t->table, ips[i]);
+  for (int i = 0; i < n; i++) cfr_context_forget_unapplied(t->ctx, t->schema, t->table, t->store->zone_id, ips[i]);
 }
 
 /* The listed IPs of the table that the view shows in their end state (sqlite3 memory, *n of them). */
@@ -263,7 +269,7 @@ static char (*reached_ips(const cfr_commit_target *t, const cfr_view *view, int 
   *n = 0;
   for (int i = 0; ips && i < total; i++) {
     const cfr_unapplied *u = cfr_context_unapplied(t->ctx, i);
-    if (sqlite3_stricmp(u->table_name, t->table) != 0 || sqlite3_stricmp(u->schema_name, t->schema) != 0) continue;
+    if (!same_table(u, t)) continue;
     if (reached(view, &u->change)) memcpy(ips[(*n)++], u->change.mapping.origin_ip, CFR_IP_TEXT_MAX);
   }
   return ips;
@@ -274,10 +280,6 @@ void cfr_commit_reconcile(const cfr_commit_target *t, const cfr_view *view) {
   char (*ips)[CFR_IP_TEXT_MAX] = reached_ips(t, view, &n);
   if (ips) forget(t, (const char (*)[CFR_IP_TEXT_MAX])ips, n);
   sqlite3_free(ips);
-}
-
-static int same_table(const cfr_unapplied *u, const cfr_commit_target *t) {
-  return sqlite3_stricmp(u->table_name, t->table) == 0 && sqlite3_stricmp(u->schema_name, t->schema) == 0;
 }
 
 /* The end states listed for the table, copied (the list changes while they are sent). */

@@ -164,11 +164,14 @@ static int same_table(const cfr_unapplied *u, const char *schema_name, const cha
 }
 
 /* The index of the table's entry for ip, or -1. */
+/* The index of the table's entry for ip in zone (a multi-zone table may list one IP per zone). */
 static int find_unapplied(const cfr_context *ctx, const char *schema_name, const char *table_name,
-                          const char *ip) {
+                          const char *zone_id, const char *ip) {
   for (int i = 0; i < ctx->nunapplied; i++) {
     const cfr_unapplied *u = &ctx->unapplied[i];
-    if (strcmp(u->change.mapping.origin_ip, ip) == 0 && same_table(u, schema_name, table_name)) return i;
+    if (strcmp(u->change.mapping.origin_ip, ip) == 0 && strcmp(u->zone_id, zone_id) == 0 &&
+        same_table(u, schema_name, table_name))
+      return i;
   }
   return -1;
 }
@@ -201,7 +204,7 @@ static int append_unapplied(cfr_context *ctx, const char *schema_name, const cha
 int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const char *table_name,
                                 const char *zone_id, const cfr_change *changes, int n) {
   for (int i = 0; i < n; i++) {
-    int k = find_unapplied(ctx, schema_name, table_name, changes[i].mapping.origin_ip);
+    int k = find_unapplied(ctx, schema_name, table_name, zone_id, changes[i].mapping.origin_ip);
     if (k >= 0) remove_unapplied(ctx, k);
     if (changes[i].applied) continue;
     int rc = append_unapplied(ctx, schema_name, table_name, zone_id, &changes[i]);
@@ -212,13 +215,13 @@ int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const
 
 int cfr_context_list_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
                                const char *zone_id, const cfr_change *change) {
-  if (find_unapplied(ctx, schema_name, table_name, change->mapping.origin_ip) >= 0) return SQLITE_OK;
+  if (find_unapplied(ctx, schema_name, table_name, zone_id, change->mapping.origin_ip) >= 0) return SQLITE_OK;
   return append_unapplied(ctx, schema_name, table_name, zone_id, change);
 }
 
 void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
-                                  const char *origin_ip) {
-  int k = find_unapplied(ctx, schema_name, table_name, origin_ip);
+                                  const char *zone_id, const char *origin_ip) {
+  int k = find_unapplied(ctx, schema_name, table_name, zone_id, origin_ip);
   if (k >= 0) remove_unapplied(ctx, k);
 }
 

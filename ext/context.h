@@ -59,7 +59,8 @@ typedef struct cfr_unapplied {
 
 /* Records what a COMMIT (or a retry) did with each change: an applied change takes its IP off the
 ** table's list; one that was not applied replaces whatever was listed for its IP. IPs the changes do
-** not name keep their entries. */
+** not name keep their entries. Entries are keyed by (table, zone, IP): a multi-zone table may list
+** the same IP in several zones. */
 int cfr_context_record_outcomes(cfr_context *ctx, const char *schema_name, const char *table_name,
                                 const char *zone_id, const cfr_change *changes, int n);
 /* Lists a change found in the COMMIT journal, unless the table's list has its IP already (what this
@@ -68,7 +69,7 @@ int cfr_context_list_unapplied(cfr_context *ctx, const char *schema_name, const 
                                const char *zone_id, const cfr_change *change);
 /* Takes one IP off a table's list (it reached its end state some other way). */
 void cfr_context_forget_unapplied(cfr_context *ctx, const char *schema_name, const char *table_name,
-                                  const char *origin_ip);
+                                  const char *zone_id, const char *origin_ip);
 /* ALTER TABLE … RENAME: the table's entries follow it. */
 int cfr_context_rename_unapplied(cfr_context *ctx, const char *schema_name, const char *old_name,
                                  const char *new_name);

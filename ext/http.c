@@ -21,6 +21,7 @@
 #include "http.h"
 #include "http_rules.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -72,18 +73,23 @@ typedef struct slot {
   cfr_http_hints hints;             /* what this attempt's response headers asked for */
   char errbuf[CURL_ERROR_SIZE];
   job *job;                         /* NULL when idle */
+  struct budget *budget;            /* the rate budget whose slot the attempt holds, or NULL */
   long long started_ms;
 } slot;
 
-/* The rate budget of one credential in this process: the start times of its last `limit`
-** attempts. Keyed by a salted hash of the credential; the credential itself is never kept here. */
+/* The rate budget of one credential in this process: the attempts in flight, and the end times of
+** the last `limit` attempts. An attempt counts from its start until `window` after its end: the
+** server counts it when it arrives, which may be well after it started (a new connection), so
+** counting from the start would let the (limit+1)th attempt arrive inside the server's window.
+** Keyed by a salted hash of the credential; the credential itself is never kept here. */
 typedef struct budget {
   struct budget *next;
   uint64_t key;
   int limit;
   long long window_ms;
-  long long *times;                 /* ring; times[head] is the oldest when count == limit */
+  long long *times;                 /* ring of end times; times[head] the oldest */
   int head, count;
+  int in_flight;                    /* attempts started and not ended */
   long long blocked_until;          /* a 429 asked every request of this credential to wait */
   int users;                        /* clients attached */
 } budget;
@@ -172,7 +178,7 @@ static uint64_t credential_key(const char *token, const char *email, const char 
 
 /* A budget nobody uses whose every recorded attempt is out of the window can affect nothing. */
 static int budget_forgettable(const budget *b, long long now) {
-  if (b->users > 0 || b->blocked_until > now) return 0;
+  if (b->users > 0 || b->in_flight > 0 || b->blocked_until > now) return 0;
   if (b->count == 0) return 1;
   return b->times[(b->head + b->count - 1) % b->limit] + b->window_ms <= now;
 }
@@ -185,6 +191,19 @@ static void budget_prune(long long now) { /* under budget_mu */
     free(b->times);
     free(b);
   }
+}
+
+/* Frees the budgets when the extension is unloaded (the shell dlcloses it at exit), so that leak
+** checkers see no block whose last pointer went away with the library. */
+__attribute__((destructor)) static void free_budgets(void) {
+  pthread_mutex_lock(&budget_mu);
+  while (budgets) {
+    budget *b = budgets;
+    budgets = b->next;
+    free(b->times);
+    free(b);
+  }
+  pthread_mutex_unlock(&budget_mu);
 }
 
 /* The shared budget for (key, limit, seconds), created if need be; NULL when out of memory. */
@@ -216,21 +235,45 @@ static void budget_detach(budget *b) {
 /* Takes a slot for an attempt starting now when one is free. Returns the earliest time (monotonic
 ** ms) an attempt may start: <= *now means the slot was taken. *blocked tells whether what holds
 ** the attempt back is a 429 of this credential rather than the window being full. */
+/* How long until an attempt may start (earliest time, monotonic ms): every attempt in flight holds
+** a slot, and so does every one that ended within the window. */
+static long long budget_earliest(const budget *b, long long t) {
+  int ended = 0; /* end times still in the window, the newest `count` of them */
+  for (int i = 0; i < b->count; i++)
+    if (b->times[(b->head + i) % b->limit] + b->window_ms > t) ended++;
+  int over = ended + b->in_flight - b->limit + 1; /* slots that must free up first */
+  if (over <= 0) return t;
+  if (over > ended) return t + 50; /* held by attempts in flight: look again shortly */
+  return b->times[(b->head + b->count - ended + over - 1) % b->limit] + b->window_ms;
+}
+
+/* Takes a slot for an attempt starting now when one is free. Returns the earliest time (monotonic
+** ms) an attempt may start: <= *now means the slot was taken (release it with budget_end). *blocked
+** tells whether what holds the attempt back is a 429 of this credential rather than the budget. */
 static long long budget_take(budget *b, long long *now, int *blocked) {
   pthread_mutex_lock(&budget_mu);
-  long long t = now_ms(), earliest = t; /* read under the lock: the ring stays in time order */
+  long long t = now_ms(), earliest = t; /* read under the lock: end times stay in order */
   *now = t;
   *blocked = 0;
   if (b) {
-    if (b->count == b->limit) earliest = max_ll(earliest, b->times[b->head] + b->window_ms);
+    earliest = budget_earliest(b, t);
     if (b->blocked_until > earliest) { earliest = b->blocked_until; *blocked = 1; }
-    if (earliest <= t) {
-      if (b->count < b->limit) b->times[(b->head + b->count++) % b->limit] = t;
-      else { b->times[b->head] = t; b->head = (b->head + 1) % b->limit; }
-    }
+    if (earliest <= t) b->in_flight++;
   }
   pthread_mutex_unlock(&budget_mu);
   return earliest;
+}
+
+/* An attempt that took a slot has ended: its slot is held for a window from now. */
+static void budget_end(budget *b) {
+  if (!b) return;
+  pthread_mutex_lock(&budget_mu);
+  long long t = now_ms();
+  assert(b->in_flight > 0);
+  b->in_flight--;
+  if (b->count < b->limit) b->times[(b->head + b->count++) % b->limit] = t;
+  else { b->times[b->head] = t; b->head = (b->head + 1) % b->limit; }
+  pthread_mutex_unlock(&budget_mu);
 }
 
 static void budget_block(budget *b, long long until) {
@@ -530,6 +573,8 @@ static CURLcode configure(const cfr_http *h, slot *s, const job *j) {
 
 /* The attempt's resources; the easy handle stays for the next request. */
 static void release_slot(slot *s) {
+  budget_end(s->budget);
+  s->budget = NULL;
   free_headers(s->headers);
   free(s->url);
   free(s->data);
@@ -788,6 +833,7 @@ static int fill_slots(cfr_http *h, run *r, int nslots) {
     job *j;
     while (!s->job && (j = next_ready(r, now_ms()))) {
       if (!take_budget_slot(h, r, j)) continue;
+      s->budget = h->budget; /* the slot's attempt holds one of the budget's slots */
       const char *why = start_attempt(h, s, j);
       if (why) { release_slot(s); job_fail(r, j, why); }
     }

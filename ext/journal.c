@@ -28,6 +28,7 @@ enum { STATE_SENT, STATE_APPLIED, STATE_FAILED };
 struct cfr_journal {
   char *path;
   char *table;
+  char zone[CFR_ZONE_ID_LEN + 1];
   char id[COMMIT_ID_MAX];
 };
 
@@ -295,6 +296,7 @@ int cfr_journal_begin(const char *path, const char *table, const char *zone_id, 
            __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
   j->path = sqlite3_mprintf("%s", path);
   j->table = sqlite3_mprintf("%s", table);
+  cfr_copy_field(j->zone, sizeof(j->zone), zone_id);
   sqlite3_str *s = sqlite3_str_new(NULL);
   for (int i = 0; i < n; i++) append_json(s, change_json(j->id, (long)getpid(), table, zone_id, &changes[i]));
   char *text = sqlite3_str_finish(s);
@@ -328,6 +330,7 @@ int cfr_journal_record(cfr_journal *j, const cfr_change *changes, int n) {
 typedef struct settle_args {
   const char *commit;          /* this COMMIT, whose outcomes are `changes`; NULL: none */
   const char *table;
+  const char *zone;
   const cfr_change *changes;   /* their IPs are settled */
   const char (*ips)[CFR_IP_TEXT_MAX]; /* more settled IPs */
   int n;
@@ -348,7 +351,7 @@ static void settle(record_list *l, void *arg) {
   for (int i = 0; i < l->n; i++) {
     record *r = &l->items[i];
     if (r->state == STATE_APPLIED) { r->keep = 0; continue; } /* done, whoever did it */
-    if (strcmp(r->table, a->table) != 0) continue;
+    if (strcmp(r->table, a->table) != 0 || strcmp(r->zone, a->zone) != 0) continue;
     int k = settled_index(a, r->change.mapping.origin_ip);
     if (k < 0) continue;
     if (a->commit && strcmp(r->commit, a->commit) == 0) {
@@ -364,7 +367,7 @@ static void settle(record_list *l, void *arg) {
 
 int cfr_journal_end(cfr_journal *j, const cfr_change *changes, int n, char **err) {
   if (!j) return SQLITE_OK;
-  settle_args a = {j->id, j->table, changes, NULL, n};
+  settle_args a = {j->id, j->table, j->zone, changes, NULL, n};
   int rc = edit_journal(j->path, settle, &a, err);
   set_active(j->id, 0);
   sqlite3_free(j->path);
@@ -373,10 +376,10 @@ int cfr_journal_end(cfr_journal *j, const cfr_change *changes, int n, char **err
   return rc;
 }
 
-int cfr_journal_settle(const char *path, const char *table, const char (*ips)[CFR_IP_TEXT_MAX], int n,
-                       char **err) {
+int cfr_journal_settle(const char *path, const char *table, const char *zone_id,
+                       const char (*ips)[CFR_IP_TEXT_MAX], int n, char **err) {
   if (!path || n == 0) return SQLITE_OK;
-  settle_args a = {NULL, table, NULL, ips, n};
+  settle_args a = {NULL, table, zone_id, NULL, ips, n};
   return edit_journal(path, settle, &a, err);
 }
 

@@ -38,8 +38,8 @@ int cfr_journal_record(cfr_journal *j, const cfr_change *changes, int n);
 int cfr_journal_end(cfr_journal *j, const cfr_change *changes, int n, char **err);
 
 /* Takes IPs off the journal (they reached their end state) without a COMMIT. */
-int cfr_journal_settle(const char *path, const char *table, const char (*ips)[CFR_IP_TEXT_MAX], int n,
-                       char **err);
+int cfr_journal_settle(const char *path, const char *table, const char *zone_id,
+                       const char (*ips)[CFR_IP_TEXT_MAX], int n, char **err);
 
 /* What the journal still lists for a table (NULL: every table): calls found() once per change,
 ** with its error ("interrupted: …" for a COMMIT whose process is gone). Changes of COMMITs still

@@ -181,15 +181,38 @@ static cfr_table *find_table(cfr_context *ctx, const char *name) {
   return found;
 }
 
-/* A table nothing has used yet on this connection is not connected: preparing a statement that
-** names it connects it. */
+/* A table nothing has used yet on this connection is not connected, and a table that finds its
+** zones on first use has none yet: a write that changes nothing (DELETE … WHERE 0) does both. */
 static void connect_named(sqlite3 *db, const char *name) {
   const char *dot = strchr(name, '.');
-  char *sql = dot ? sqlite3_mprintf("SELECT 1 FROM \"%.*w\".\"%w\" LIMIT 0", (int)(dot - name), name, dot + 1)
-                  : sqlite3_mprintf("SELECT 1 FROM \"%w\" LIMIT 0", name);
-  sqlite3_stmt *stmt = NULL;
-  if (sql && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK) sqlite3_finalize(stmt);
+  char *sql = dot ? sqlite3_mprintf("DELETE FROM \"%.*w\".\"%w\" WHERE 0", (int)(dot - name), name, dot + 1)
+                  : sqlite3_mprintf("DELETE FROM \"%w\" WHERE 0", name);
+  if (sql) sqlite3_exec(db, sql, 0, 0, NULL);
   sqlite3_free(sql);
+}
+
+static int same_owner(const cfr_table *a, const cfr_table *b) { return a->owner == b->owner; }
+
+/* Retries every zone (part) of the table that first belongs to; *applied adds up. */
+static int retry_parts(cfr_context *ctx, const cfr_table *first, int *applied, char **msg) {
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && i < cfr_context_table_count(ctx); i++) {
+    cfr_table *tab = cfr_context_table(ctx, i);
+    if (!same_owner(tab, first)) continue;
+    if (tab->tx == CFR_TX_OPEN && tab->current && cfr_view_has_changes(tab->current->view)) {
+      *msg = sqlite3_mprintf("cfregions_retry: %s has writes pending in this transaction; COMMIT or "
+                             "ROLLBACK them first", tab->name);
+      return SQLITE_ERROR;
+    }
+    cfr_commit_target target = {tab->store, ctx, tab->schema, tab->name, tab->journal};
+    char *err = NULL;
+    int done = 0;
+    rc = cfr_commit_retry(&target, tab->estimated_rows, &done, &err);
+    *applied += done;
+    if (rc != SQLITE_OK) *msg = sqlite3_mprintf("%s: %s", tab->name, err ? err : "out of memory");
+    sqlite3_free(err);
+  }
+  return rc;
 }
 
 static void retry_func(sqlite3_context *fctx, int argc, sqlite3_value **argv) {
@@ -205,16 +228,7 @@ static void retry_func(sqlite3_context *fctx, int argc, sqlite3_value **argv) {
   char *msg = NULL;
   int applied = 0, rc = SQLITE_ERROR;
   if (!tab) msg = sqlite3_mprintf("cfregions_retry: no origin_cloud_regions table named %s", name);
-  else if (tab->tx == CFR_TX_OPEN && tab->current && cfr_view_has_changes(tab->current->view))
-    msg = sqlite3_mprintf("cfregions_retry: %s has writes pending in this transaction; COMMIT or "
-                          "ROLLBACK them first", tab->name);
-  else {
-    cfr_commit_target target = {tab->store, ctx, tab->schema, tab->name, tab->journal};
-    char *err = NULL;
-    rc = cfr_commit_retry(&target, tab->estimated_rows, &applied, &err);
-    if (rc != SQLITE_OK) msg = sqlite3_mprintf("%s: %s", tab->name, err ? err : "out of memory");
-    sqlite3_free(err);
-  }
+  else rc = retry_parts(ctx, tab, &applied, &msg);
   if (msg || rc != SQLITE_OK) {
     sqlite3_result_error(fctx, msg ? msg : "cfregions_retry: out of memory", -1);
     sqlite3_result_error_code(fctx, rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR);

@@ -23,6 +23,30 @@ int cfr_snapshot_complete(cfr_store *store, cfr_view *view, char **err) {
   return rc;
 }
 
+int cfr_snapshot_complete_many(cfr_store **stores, cfr_view **views, int n, char **err) {
+  cfr_store **todo = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_store *));
+  cfr_view **into = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_view *));
+  cfr_mapping_list *lists = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_mapping_list));
+  int rc = todo && into && lists ? SQLITE_OK : SQLITE_NOMEM, k = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    if (cfr_view_is_complete(views[i])) continue;
+    todo[k] = stores[i];
+    into[k] = views[i];
+    memset(&lists[k++], 0, sizeof(cfr_mapping_list));
+  }
+  if (rc == SQLITE_OK && k > 1 && todo[0]->methods->list_together) {
+    rc = todo[0]->methods->list_together(todo, k, lists, err);
+    for (int i = 0; rc == SQLITE_OK && i < k; i++) rc = cfr_view_load(into[i], &lists[i], 1);
+    for (int i = 0; i < k; i++) cfr_mapping_list_clear(&lists[i]);
+  } else {
+    for (int i = 0; rc == SQLITE_OK && i < k; i++) rc = cfr_snapshot_complete(todo[i], into[i], err);
+  }
+  sqlite3_free(todo);
+  sqlite3_free(into);
+  sqlite3_free(lists);
+  return rc;
+}
+
 int cfr_snapshot_count(cfr_store *store, cfr_view *view, char **err) {
   if (cfr_view_has_store_total(view)) return SQLITE_OK;
   if (!store->methods->count) return cfr_snapshot_complete(store, view, err);

@@ -12,6 +12,10 @@
 /* Makes the view hold every mapping of the store (one listing), keeping what it knows already. */
 int cfr_snapshot_complete(cfr_store *store, cfr_view *view, char **err);
 
+/* Completes n views of n stores opened together (the zones of one table) — with their requests
+** sent together where the stores can. */
+int cfr_snapshot_complete_many(cfr_store **stores, cfr_view **views, int n, char **err);
+
 /* Gives the view the store's number of mappings (and perhaps the start of a listing), or completes
 ** it when the store cannot say more cheaply. */
 int cfr_snapshot_count(cfr_store *store, cfr_view *view, char **err);

@@ -12,6 +12,15 @@ int cfr_store_open(sqlite3 *db, cfr_context *ctx, const char *schema, const char
   return cfr_store_api_open(ctx, &args->api, out, err);
 }
 
+int cfr_store_open_zones(cfr_context *ctx, const cfr_api_settings *settings,
+                         const char (*zone_ids)[CFR_ZONE_ID_LEN + 1], int n, cfr_store **out, char **err) {
+  return cfr_store_api_open_zones(ctx, settings, zone_ids, n, out, err);
+}
+
+int cfr_store_is_remote(const cfr_table_args *args) {
+  return args->store == CFR_STORE_API || args->regions_zone[0] != 0;
+}
+
 int cfr_store_is_shadow_name(const char *suffix) { return cfr_store_local_is_shadow(suffix); }
 
 void cfr_mapping_list_clear(cfr_mapping_list *list) {

@@ -77,6 +77,9 @@ typedef struct cfr_store_methods {
   int transactional;
   /* Every mapping. */
   int (*list)(cfr_store *store, cfr_mapping_list *out, char **err);
+  /* Every mapping of n stores of the same kind opened together (the zones of a multi-zone table),
+  ** lists[i] for stores[i], their requests sent together. May be NULL. */
+  int (*list_together)(cfr_store **stores, int n, cfr_mapping_list *lists, char **err);
   /* The store's total number of mappings and possibly the start of a listing, for writes that need
   ** the count but not every row; *complete = 1 when `out` is the whole store. May be NULL. */
   int (*count)(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err);
@@ -117,6 +120,12 @@ struct cfr_store {
 ** (the store makes its persistent state). */
 int cfr_store_open(sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
                    const cfr_table_args *args, int create, cfr_store **out, char **err);
+/* Opens the stores of n zones of one API table (settings' zone_id is ignored), sharing one
+** connection pool so that their requests can go out together. */
+int cfr_store_open_zones(cfr_context *ctx, const cfr_api_settings *settings,
+                         const char (*zone_ids)[CFR_ZONE_ID_LEN + 1], int n, cfr_store **out, char **err);
+/* Whether tables opened with args read or write with the user's credentials. */
+int cfr_store_is_remote(const cfr_table_args *args);
 
 /* Whether a table named "<vtab>_<suffix>" belongs to some store (xShadowName). */
 int cfr_store_is_shadow_name(const char *suffix);

@@ -138,6 +138,62 @@ static int api_list(cfr_store *store, cfr_mapping_list *out, char **err) {
   return s->d->paged ? list_paged(s, out, err) : list_whole(s, out, err);
 }
 
+/* The first request of each store's listing (v2: page 1; v1: the whole listing) together, then
+** every remaining page of every store together: many small zones cost two rounds of requests. */
+static int first_requests(api_store **ss, int n, cfr_mapping_list *lists, int *pages, char **err) {
+  cfr_api_requests r;
+  int rc = cfr_api_requests_init(&r, n);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    rc = ss[i]->d->paged ? cfr_api_requests_put(&r, i, "GET", page_path(ss[i], 1), NULL, 0, CAP_PAGE)
+                         : cfr_api_requests_put(&r, i, "GET", collection_path(ss[i], NULL), NULL, 0, CAP_LIST);
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(ss[0]->client, &r, 1, err);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    cfr_api_answer a;
+    int paged = ss[i]->d->paged, total = 0;
+    rc = cfr_api_requests_decode(&r, i, paged ? 0 : ss[i]->d->wrapped, VALUES_FOR(paged ? PAGE_SIZE : LIST_MAX), &a, err);
+    pages[i] = 1;
+    if (rc == SQLITE_OK) rc = take_page(ss[i], r.calls[i].path, &a, &lists[i], paged ? &pages[i] : NULL, &total, err);
+    cfr_api_answer_clear(&a);
+  }
+  cfr_api_requests_free(&r);
+  return rc;
+}
+
+static int remaining_pages(api_store **ss, int n, cfr_mapping_list *lists, const int *pages, char **err) {
+  int count = 0;
+  for (int i = 0; i < n; i++) count += pages[i] > 1 ? pages[i] - 1 : 0;
+  if (count == 0) return SQLITE_OK;
+  cfr_api_requests r;
+  int *owner = sqlite3_malloc64((sqlite3_uint64)count * sizeof(int));
+  int rc = owner ? cfr_api_requests_init(&r, count) : SQLITE_NOMEM;
+  for (int i = 0, k = 0; rc == SQLITE_OK && i < n; i++)
+    for (int p = 2; rc == SQLITE_OK && p <= pages[i]; p++, k++) {
+      owner[k] = i;
+      rc = cfr_api_requests_put(&r, k, "GET", page_path(ss[i], p), NULL, 0, CAP_PAGE);
+    }
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(ss[0]->client, &r, 1, err);
+  for (int k = 0; rc == SQLITE_OK && k < count; k++) {
+    cfr_api_answer a;
+    rc = cfr_api_requests_decode(&r, k, 0, VALUES_FOR(PAGE_SIZE), &a, err);
+    if (rc == SQLITE_OK) rc = take_page(ss[owner[k]], r.calls[k].path, &a, &lists[owner[k]], NULL, NULL, err);
+    cfr_api_answer_clear(&a);
+  }
+  if (owner) cfr_api_requests_free(&r);
+  sqlite3_free(owner);
+  return rc;
+}
+
+static int api_list_together(cfr_store **stores, int n, cfr_mapping_list *lists, char **err) {
+  api_store **ss = (api_store **)stores;
+  int *pages = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(int));
+  if (!pages) return SQLITE_NOMEM;
+  cfr_api_client_begin(ss[0]->client);
+  int rc = first_requests(ss, n, lists, pages, err);
+  if (rc == SQLITE_OK) rc = remaining_pages(ss, n, lists, pages, err);
+  sqlite3_free(pages);
+  return rc;
+}
+
 /* Paged: page 1 and the totals. Otherwise the whole listing is one GET anyway. */
 static int api_count(cfr_store *store, cfr_mapping_list *out, int *total, int *complete, char **err) {
   api_store *s = (api_store *)store;
@@ -362,7 +418,7 @@ static void api_close(cfr_store *store) {
 }
 
 static const cfr_store_methods api_methods = {
-  .transactional = 0, .list = api_list, .count = api_count, .get = api_get, .get_many = api_get_many,
+  .transactional = 0, .list = api_list, .list_together = api_list_together, .count = api_count, .get = api_get, .get_many = api_get_many,
   .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
 };
 
@@ -380,6 +436,31 @@ int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_s
   if (rc != SQLITE_OK) { api_close(&s->base); return rc; }
   *out = &s->base;
   return SQLITE_OK;
+}
+
+int cfr_store_api_open_zones(cfr_context *ctx, const cfr_api_settings *settings,
+                             const char (*zone_ids)[CFR_ZONE_ID_LEN + 1], int n, cfr_store **out, char **err) {
+  cfr_api_client *client = NULL;
+  int rc = cfr_api_client_open(ctx, settings, &client, err);
+  for (int i = 0; i < n; i++) out[i] = NULL;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    api_store *s = sqlite3_malloc(sizeof(*s));
+    if (!s) { rc = SQLITE_NOMEM; break; }
+    memset(s, 0, sizeof(*s));
+    s->base.methods = &api_methods;
+    s->base.remote = 1;
+    memcpy(s->base.zone_id, zone_ids[i], sizeof(s->base.zone_id));
+    s->ctx = ctx;
+    s->d = cfr_api_dialect_for(settings->api_version);
+    s->client = cfr_api_client_retain(client);
+    out[i] = &s->base;
+  }
+  for (int i = 0; rc != SQLITE_OK && i < n; i++) {
+    if (out[i]) api_close(out[i]);
+    out[i] = NULL;
+  }
+  cfr_api_client_close(client); /* each store holds its own reference */
+  return rc;
 }
 
 int cfr_store_api_zone_regions(cfr_context *ctx, const char *zone_id, const cfr_regions **out, char **err) {

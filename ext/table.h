@@ -1,6 +1,8 @@
 /*
-** table.h — the origin_cloud_regions virtual table object, shared by table.c (schema, planning,
-** reading) and table_write.c (xUpdate and the transaction hooks).
+** table.h — one zone of an origin_cloud_regions table: its store, the views (snapshot + pending
+** writes) that statements and the transaction share, and the transaction protocol. A single-zone
+** or local table has one such part; a multi-zone table one per zone (vtab.h). table.c holds the
+** views and the reading of a part, table_write.c its writes and transaction hooks.
 */
 #ifndef CFREGIONS_TABLE_H
 #define CFREGIONS_TABLE_H
@@ -14,48 +16,64 @@ typedef struct cfr_shared_view {
   int refs;
 } cfr_shared_view;
 
-/* Where the table is in SQLite's transaction protocol (checked by asserts). FAILED: its xSync
-** could not apply everything, and the transaction is being rolled back. */
+/* Where the part is in SQLite's transaction protocol (checked by asserts). FAILED: its xSync could
+** not apply everything, and the transaction is being rolled back. */
 typedef enum cfr_tx_state { CFR_TX_NONE, CFR_TX_OPEN, CFR_TX_SYNCED, CFR_TX_FAILED } cfr_tx_state;
 
 typedef struct cfr_table {
-  sqlite3_vtab base;
+  sqlite3_vtab *owner;       /* the virtual table the part belongs to: its errors go there */
   sqlite3 *db;
   cfr_context *ctx;
-  char *schema;
-  char *name;
-  int readonly;
+  const char *schema;        /* the owner's */
+  const char *name;          /* the owner's (follows RENAME) */
   cfr_store *store;
   cfr_shared_view *current;  /* the view new cursors and writes use; NULL when none is live */
   cfr_shared_view *kept;     /* a complete snapshot no statement uses, kept while the store's
                              ** version stays kept_version (stores that have one) */
   sqlite3_uint64 kept_version[2];
-  cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the table holds a ref */
+  cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the part holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
-  int joining;               /* a read is making the table join the transaction (table.c) */
-  char *journal;             /* the COMMIT journal of a store that cannot roll back; NULL: none */
+  const char *journal;       /* the owner's COMMIT journal when the store cannot roll back; or NULL */
 } cfr_table;
 
-enum { COL_ORIGIN_IP, COL_VENDOR, COL_REGION, COL_MODIFIED_ON };
+/* Column numbers (zone_id is hidden). */
+enum { COL_ORIGIN_IP, COL_VENDOR, COL_REGION, COL_MODIFIED_ON, COL_ZONE_ID };
+
+/* A part over store (taken over, closed by cfr_table_free), registered on the connection. */
+int cfr_table_open(sqlite3_vtab *owner, sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
+                   const char *journal, cfr_store *store, cfr_table **out);
+void cfr_table_free(cfr_table *tab);
+/* Lists on the connection what the journal holds for this part's zone. */
+int cfr_table_read_journal(cfr_table *tab, char **err);
 
 /* The current view, created if needed; *out gets a new reference. */
 int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out);
 /* Drops one reference; the last one frees the view (and makes it no longer current). */
 void cfr_table_release_view(cfr_table *tab, cfr_shared_view *shared);
-/* Sets the table's error to "<name>: <err>" (err consumed; NULL means out of memory) and returns rc. */
+/* Sets the owner's error to "<name>: <err>" (err consumed; NULL means out of memory), returns rc. */
 int cfr_table_error(cfr_table *tab, int rc, char *err);
 /* Remembers the store's size as the view now knows it, for xBestIndex. */
 void cfr_table_note_size(cfr_table *tab, const cfr_view *view);
 
-/* table_write.c */
-int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3_int64 *rowid);
-int cfr_table_begin(sqlite3_vtab *vtab);
-int cfr_table_sync(sqlite3_vtab *vtab);
-int cfr_table_commit(sqlite3_vtab *vtab);
-int cfr_table_rollback(sqlite3_vtab *vtab);
-int cfr_table_savepoint(sqlite3_vtab *vtab, int level);
-int cfr_table_release(sqlite3_vtab *vtab, int level);
-int cfr_table_rollback_to(sqlite3_vtab *vtab, int level);
+/* The present rows of canonical IPs (looked up or listed as snapshot.c decides), in address
+** order; *rows is sqlite3 memory. */
+int cfr_table_rows_of(cfr_table *tab, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n, int **rows,
+                      int *nrows);
+
+/* table_write.c: a row written through the owner, by its canonical or given IP. */
+int cfr_table_insert(cfr_table *tab, sqlite3_value **cols);
+int cfr_table_update(cfr_table *tab, const char *old_ip, sqlite3_value **cols);
+int cfr_table_delete(cfr_table *tab, const char *old_ip);
+int cfr_table_refuse_readonly(cfr_table *tab);
+
+/* table_write.c: the transaction hooks of the part. */
+int cfr_table_begin(cfr_table *tab);
+int cfr_table_sync(cfr_table *tab);
+void cfr_table_commit(cfr_table *tab);
+int cfr_table_rollback(cfr_table *tab);
+void cfr_table_savepoint(cfr_table *tab, int level);
+void cfr_table_release(cfr_table *tab, int level);
+void cfr_table_rollback_to(cfr_table *tab, int level);
 
 #endif

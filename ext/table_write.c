@@ -53,7 +53,7 @@ static char *describe_row(sqlite3_value **cols) {
 static int row_error(cfr_table *tab, int rc, const char *verb, sqlite3_value **cols, const char *cause) {
   int ignoring = rc != SQLITE_CONSTRAINT && sqlite3_vtab_on_conflict(tab->db) == SQLITE_IGNORE;
   char *row = describe_row(cols);
-  cfr_vtab_error(&tab->base, 0, "%s: cannot %s %s: %s%s", tab->name, verb, row ? row : "row", cause,
+  cfr_vtab_error(tab->owner, 0, "%s: cannot %s %s: %s%s", tab->name, verb, row ? row : "row", cause,
                  ignoring ? " (OR IGNORE skips only IPs that already have a mapping)" : "");
   sqlite3_free(row);
   return ignoring ? SQLITE_ERROR : rc;
@@ -145,14 +145,13 @@ static int place_row(cfr_table *tab, cfr_view *view, const char *ip, const cfr_v
   return cfr_view_set(view, ip, value);
 }
 
-static int refuse_readonly(cfr_table *tab) {
+int cfr_table_refuse_readonly(cfr_table *tab) {
   int ignoring = sqlite3_vtab_on_conflict(tab->db) == SQLITE_IGNORE;
-  return cfr_vtab_error(&tab->base, ignoring ? SQLITE_ERROR : SQLITE_CONSTRAINT_CHECK,
+  return cfr_vtab_error(tab->owner, ignoring ? SQLITE_ERROR : SQLITE_CONSTRAINT_CHECK,
                         "%s: table is read-only (readonly=1)", tab->name);
 }
 
-static int delete_row(cfr_table *tab, cfr_view *view, sqlite3_value *key) {
-  const char *ip = (const char *)sqlite3_value_text(key);
+static int delete_row(cfr_table *tab, cfr_view *view, const char *ip) {
   int row;
   int rc = ip ? row_for_write(tab, view, ip, &row) : SQLITE_OK;
   if (rc != SQLITE_OK || !ip || !is_present(view, row)) return rc;
@@ -161,10 +160,9 @@ static int delete_row(cfr_table *tab, cfr_view *view, sqlite3_value *key) {
   return cfr_view_set(view, ip, &absent);
 }
 
-static int update_row(cfr_table *tab, cfr_view *view, sqlite3_value *old_key, sqlite3_value **cols) {
+static int update_row(cfr_table *tab, cfr_view *view, const char *old_ip, sqlite3_value **cols) {
   char ip[CFR_IP_TEXT_MAX];
   cfr_value value, old;
-  const char *old_ip = (const char *)sqlite3_value_text(old_key);
   int old_row = old_ip ? cfr_view_find(view, old_ip) : -1;
   if (old_row >= 0) old = cfr_view_row(view, old_row)->cur;
   row_write w = {"update", cols, 1, old_row >= 0 ? &old : NULL};
@@ -175,7 +173,7 @@ static int update_row(cfr_table *tab, cfr_view *view, sqlite3_value *old_key, sq
   int skipped;
   rc = place_row(tab, view, ip, &value, &w, 1, &skipped);
   if (rc != SQLITE_OK || skipped) return rc;
-  return delete_row(tab, view, old_key);
+  return delete_row(tab, view, old_ip);
 }
 
 static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
@@ -188,26 +186,41 @@ static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
   return rc;
 }
 
-/* WITHOUT ROWID: argv[0] is the old origin_ip (NULL for INSERT); argv[2..] the new columns. */
-int cfr_table_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv, sqlite3_int64 *rowid) {
-  (void)rowid;
-  cfr_table *tab = (cfr_table *)vtab;
-  if (tab->readonly) return refuse_readonly(tab);
-  cfr_view *view = write_view(tab);
-  if (!view) return cfr_vtab_error(vtab, SQLITE_MISUSE, "%s: write outside a transaction", tab->name);
+/* The view writes go to: the transaction's (xBegin took a reference). */
+static int view_for_write(cfr_table *tab, cfr_view **view) {
+  *view = write_view(tab);
+  if (!*view) return cfr_vtab_error(tab->owner, SQLITE_MISUSE, "%s: write outside a transaction", tab->name);
   assert(tab->tx == CFR_TX_OPEN);
-  int rc;
-  if (argc == 1) rc = delete_row(tab, view, argv[0]);
-  else if (sqlite3_value_type(argv[0]) == SQLITE_NULL) rc = insert_row(tab, view, &argv[2]);
-  else rc = update_row(tab, view, argv[0], &argv[2]);
-  cfr_table_note_size(tab, view);
+  return SQLITE_OK;
+}
+
+int cfr_table_insert(cfr_table *tab, sqlite3_value **cols) {
+  cfr_view *view;
+  int rc = view_for_write(tab, &view);
+  if (rc == SQLITE_OK) rc = insert_row(tab, view, cols);
+  if (view) cfr_table_note_size(tab, view);
+  return rc;
+}
+
+int cfr_table_update(cfr_table *tab, const char *old_ip, sqlite3_value **cols) {
+  cfr_view *view;
+  int rc = view_for_write(tab, &view);
+  if (rc == SQLITE_OK) rc = update_row(tab, view, old_ip, cols);
+  if (view) cfr_table_note_size(tab, view);
+  return rc;
+}
+
+int cfr_table_delete(cfr_table *tab, const char *old_ip) {
+  cfr_view *view;
+  int rc = view_for_write(tab, &view);
+  if (rc == SQLITE_OK && old_ip) rc = delete_row(tab, view, old_ip);
+  if (view) cfr_table_note_size(tab, view);
   return rc;
 }
 
 /* ---- transactions ---- */
 
-int cfr_table_begin(sqlite3_vtab *vtab) {
-  cfr_table *tab = (cfr_table *)vtab;
+int cfr_table_begin(cfr_table *tab) {
   if (tab->tx != CFR_TX_NONE) return SQLITE_OK;
   cfr_context_forget_commit_failure(tab->ctx); /* a new transaction */
   /* In autocommit mode xBegin runs before the writing statement opens any cursor, so a live view
@@ -232,8 +245,7 @@ static void end_transaction(cfr_table *tab) {
   cfr_table_release_view(tab, shared); /* the table's own reference */
 }
 
-int cfr_table_sync(sqlite3_vtab *vtab) {
-  cfr_table *tab = (cfr_table *)vtab;
+int cfr_table_sync(cfr_table *tab) {
   /* CREATE VIRTUAL TABLE joins the transaction without xBegin: nothing of ours to send then. */
   if (tab->tx == CFR_TX_NONE) return SQLITE_OK;
   assert(tab->tx == CFR_TX_OPEN && tab->current);
@@ -270,16 +282,13 @@ static int list_rolled_back(cfr_table *tab, cfr_view *view, const char *failure)
   return rc;
 }
 
-int cfr_table_commit(sqlite3_vtab *vtab) {
-  cfr_table *tab = (cfr_table *)vtab;
+void cfr_table_commit(cfr_table *tab) {
   /* SQLite syncs every table of a transaction before committing any: the changes went out there. */
   assert(tab->tx != CFR_TX_OPEN);
   end_transaction(tab);
-  return SQLITE_OK;
 }
 
-int cfr_table_rollback(sqlite3_vtab *vtab) {
-  cfr_table *tab = (cfr_table *)vtab;
+int cfr_table_rollback(cfr_table *tab) {
   cfr_view *view = write_view(tab);
   const char *failure = cfr_context_commit_failure(tab->ctx);
   int sent = tab->tx == CFR_TX_SYNCED;
@@ -292,20 +301,17 @@ int cfr_table_rollback(sqlite3_vtab *vtab) {
   return rc;
 }
 
-int cfr_table_savepoint(sqlite3_vtab *vtab, int level) {
-  cfr_view *view = write_view((cfr_table *)vtab);
+void cfr_table_savepoint(cfr_table *tab, int level) {
+  cfr_view *view = write_view(tab);
   if (view) cfr_view_savepoint(view, level);
-  return SQLITE_OK;
 }
 
-int cfr_table_release(sqlite3_vtab *vtab, int level) {
-  cfr_view *view = write_view((cfr_table *)vtab);
+void cfr_table_release(cfr_table *tab, int level) {
+  cfr_view *view = write_view(tab);
   if (view) cfr_view_release(view, level);
-  return SQLITE_OK;
 }
 
-int cfr_table_rollback_to(sqlite3_vtab *vtab, int level) {
-  cfr_view *view = write_view((cfr_table *)vtab);
+void cfr_table_rollback_to(cfr_table *tab, int level) {
+  cfr_view *view = write_view(tab);
   if (view) cfr_view_rollback_to(view, level);
-  return SQLITE_OK;
 }
