@@ -351,8 +351,8 @@ static unsigned zero_groups4(const uint16_t *w) {
 static v6_layout layout_v6(const uint16_t *w) {
   unsigned starts = zero_groups4(w) | zero_groups4(w + 4) << 4; /* bit i: group i is zero */
   v6_layout l = {(starts & 0x1f) == 0x1f && w[5] == 0xffff, -1, 0};
-  if ((starts & (starts >> 1)) == 0)
-    return l; /* no two adjacent zero groups: a single one stays (§4.2.2) */
+  /* No two adjacent zero groups: a single one stays (§4.2.2). */
+  if ((starts & (starts >> 1)) == 0) return l;
   /* Each step keeps the groups that start a run one group longer; when no longer run exists,
   ** the remaining bits start the longest runs, and the lowest one is the first (§4.2.3). */
   int len = 1;
