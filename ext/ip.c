@@ -7,7 +7,7 @@
 ** here depends on the locale or allocates, and only cfr_ip_canonicalize_nt (whose caller promises a
 ** NUL after the text) reads text[len]: other input need not be NUL-terminated.
 **
-** Accepted text (SPEC §4):
+** Accepted text:
 **   IPv4  exactly four decimal octets 0-255, no leading zeros ("0" itself is fine).
 **   IPv6  RFC 4291 §2.2 text: eight groups of 1-4 hex digits (either case), at most one "::"
 **         standing for one or more zero groups, optionally ending in an embedded IPv4 address that
@@ -23,20 +23,31 @@ enum { V4_BITS = 32, V6_BITS = 128, V6_GROUPS = 8 };
 
 static int family_bits(int family) { return family == 4 ? V4_BITS : V6_BITS; }
 
-/* Value of each byte as a hex digit, or -1. A table rather than isxdigit(): no locale involved,
-** and one load per character keeps ip_canonical() close to the cost of length() (bench/). */
-#define N -1
-static const signed char hex_digit[256] = {
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, N, N, N, N, N, N,
-    N, 10, 11, 12, 13, 14, 15, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, 10, 11, 12, 13, 14, 15, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
-    N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+/* Each byte as a hex digit: 0 if it is none, else HEX_VALID | flags | its value. A table rather
+** than isxdigit(): no locale involved, and one load per character keeps ip_canonical() close to
+** the cost of length() (bench/). The flags let the parser see, at no extra load, whether IPv6 text
+** is spelled the way it prints (then ip_canonical() returns it as it is): HEX_UPPER marks 'A'-'F',
+** HEX_ZERO marks '0' (which may not lead a group of two digits or more). They sit above bit 15 so
+** that a group's digits combine by shifting: digit k from the right keeps its value in bits
+** 4k..4k+3 and its flags in bits 16+4k..19+4k, and the group's value is the low 16 bits. */
+enum { HEX_UPPER = 1 << 16, HEX_ZERO = 1 << 17, HEX_VALID = 1 << 18 };
+#define D(v) (HEX_VALID | (v))
+#define U(v) (HEX_VALID | HEX_UPPER | (v))
+static const uint32_t hex_digit[256] = {
+    ['0'] = D(HEX_ZERO), ['1'] = D(1),  ['2'] = D(2),  ['3'] = D(3),  ['4'] = D(4),  ['5'] = D(5),
+    ['6'] = D(6),        ['7'] = D(7),  ['8'] = D(8),  ['9'] = D(9),  ['a'] = D(10), ['b'] = D(11),
+    ['c'] = D(12),       ['d'] = D(13), ['e'] = D(14), ['f'] = D(15), ['A'] = U(10), ['B'] = U(11),
+    ['C'] = U(12),       ['D'] = U(13), ['E'] = U(14), ['F'] = U(15),
 };
-#undef N
+#undef D
+#undef U
+
+/* A group's value, and the bits of a group of n digits (combined as above) that mean it is not
+** spelled as it prints: an uppercase digit anywhere, or a leading '0' when n >= 2. */
+#define GROUP_VALUE 0xffffu
+#define GROUP_UPPER (HEX_UPPER * 0x1111u)
+#define GROUP_KEEP(n)                                                                              \
+  (GROUP_VALUE | GROUP_UPPER | ((n) >= 2 ? (uint32_t)HEX_ZERO << 4 * ((n)-1) : 0))
 
 /* Decimal digit value, or a number > 9 for anything else (unsigned wrap-around on purpose). */
 static unsigned dec_digit(unsigned char c) { return (unsigned)c - '0'; }
@@ -49,6 +60,18 @@ static unsigned dec_digit(unsigned char c) { return (unsigned)c - '0'; }
 
 /* Longest valid text: "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255". */
 #define IP_TEXT_LONGEST 45
+
+/* What the parser found. For IPv6 it also notes how the text was written, which is all that
+** dotted_as_printed() and groups_as_printed() need to tell whether it is the canonical text. */
+typedef struct parsed {
+  int family; /* 4 or 6 */
+  uint8_t quad[4]; /* IPv4 */
+  uint16_t w[V6_GROUPS]; /* IPv6: the eight groups */
+  int gap; /* IPv6: index of the first group "::" stands for, or -1 */
+  int written; /* IPv6: groups written out (an embedded dotted quad counts as two) */
+  int dotted; /* IPv6: ended in an embedded dotted quad */
+  uint32_t faults; /* IPv6: above GROUP_VALUE, a group was spelled unlike its printed form */
+} parsed;
 
 /* Parses a dotted quad into out[0..4): four octets of 1-3 digits, no leading zero, at most 255.
 ** Returns the position after it, or NULL. A 4th digit in an octet is left unread, so it fails as a
@@ -75,119 +98,157 @@ static const unsigned char *parse_v4(const unsigned char *p, uint8_t out[4]) {
   }
 }
 
-/* Reads a group of 1-4 hex digits into *out. Returns the position after it, or NULL if there is
-** no digit (":::", a stray byte, a lone trailing ':') or a 5th one follows. Unrolled, because this
-** is the innermost loop of ip_canonical(); each byte is read only after the one before it turned
-** out to be a digit, so the reads stay within the text and its NUL. */
-static const unsigned char *parse_group(const unsigned char *p, unsigned *out) {
-  int a = hex_digit[p[0]], b, c, d;
-  if (a < 0) return NULL;
-  if ((b = hex_digit[p[1]]) < 0) {
-    *out = (unsigned)a;
+/* Reads a group of 1-4 hex digits into *out: its value in the low 16 bits, above them the bits
+** of GROUP_KEEP (spelling faults). Returns the position after it, or NULL if there is no digit
+** (":::", a stray byte, a lone trailing ':'). A 5th digit is left unread: no group or quad may
+** be followed by a digit, so the caller refuses it as a byte in the wrong place. Unrolled,
+** because this is the innermost loop of ip_canonical(); each byte is read only after the one
+** before it turned out to be a digit, so the reads stay within the text and its NUL. */
+static const unsigned char *parse_group(const unsigned char *p, uint32_t *out) {
+  uint32_t a = hex_digit[p[0]], b, c, d;
+  if (a == 0) return NULL;
+  if ((b = hex_digit[p[1]]) == 0) {
+    *out = a & GROUP_KEEP(1);
     return p + 1;
   }
-  if ((c = hex_digit[p[2]]) < 0) {
-    *out = (unsigned)(a << 4 | b);
+  if ((c = hex_digit[p[2]]) == 0) {
+    *out = (a << 4 | b) & GROUP_KEEP(2);
     return p + 2;
   }
-  if ((d = hex_digit[p[3]]) < 0) {
-    *out = (unsigned)(a << 8 | b << 4 | c);
+  if ((d = hex_digit[p[3]]) == 0) {
+    *out = (a << 8 | b << 4 | c) & GROUP_KEEP(3);
     return p + 3;
   }
-  if (hex_digit[p[4]] >= 0) return NULL;
-  *out = (unsigned)(a << 12 | b << 8 | c << 4 | d);
+  *out = (a << 12 | b << 8 | c << 4 | d) & GROUP_KEEP(4);
   return p + 4;
 }
 
-/* Moves the groups read after the "::" (at index `gap`; none: gap < 0) to the end of the eight and
-** zeroes the ones it stands for. */
-static int expand_v6(unsigned w[V6_GROUPS], int count, int gap) {
+/* Moves the groups read after the "::" (at index `gap`; none: gap < 0) to the end of the eight,
+** clearing the places they leave: the groups after the ones read are zero already (parse_v6
+** clears them first), so these are all the "::" stands for. 0, or -1 if the count does not add up.
+** (A loop: at most 7 groups move, fewer than a memmove() call costs.) */
+static int expand_v6(uint16_t *w, int count, int gap) {
   if (gap < 0) return count == V6_GROUPS ? 0 : -1;
   /* "::" stands for at least one zero group (RFC 4291 §2.2), so at most 7 explicit groups. */
   if (count >= V6_GROUPS) return -1;
-  int tail = count - gap, zeros = V6_GROUPS - count;
-  memmove(w + gap + zeros, w + gap, (size_t)tail * sizeof *w);
-  for (int i = gap; i < gap + zeros; i++) w[i] = 0;
+  int zeros = V6_GROUPS - count;
+  for (int i = count - 1; i >= gap; i--) {
+    w[i + zeros] = w[i];
+    w[i] = 0;
+  }
   return 0;
 }
 
-/* Parses IPv6 text into its eight groups. Returns the position after it, or NULL. */
-static const unsigned char *parse_v6(const unsigned char *p, unsigned w[V6_GROUPS]) {
-  int count = 0, gap = -1;
+/* Parses the embedded dotted quad that ends IPv6 text at p into w[count], w[count + 1]. */
+static const unsigned char *parse_embedded_v4(const unsigned char *p, uint16_t *w, int count) {
+  uint8_t quad[4];
+  if (count > V6_GROUPS - 2 || (p = parse_v4(p, quad)) == NULL) return NULL;
+  w[count] = (uint16_t)(quad[0] << 8 | quad[1]);
+  w[count + 1] = (uint16_t)(quad[2] << 8 | quad[3]);
+  return p;
+}
 
-  /* A leading ':' is only valid as part of a leading "::". */
-  if (p[0] == ':') {
+/* Records how IPv6 text ending at p was written and expands its groups. Returns p, or NULL if
+** the groups do not add up to eight. */
+static const unsigned char *end_v6(parsed *r, const unsigned char *p, int count, int gap,
+                                   uint32_t faults, int dotted) {
+  r->gap = gap;
+  r->written = count;
+  r->faults = faults;
+  r->dotted = dotted;
+  return expand_v6(r->w, count, gap) == 0 ? p : NULL;
+}
+
+/* Parses IPv6 text into r->w and notes how it was written. Returns the position after it, or
+** NULL. */
+static const unsigned char *parse_v6(const unsigned char *p, parsed *r) {
+  uint16_t *w = r->w;
+  int count = 0, gap = -1;
+  uint32_t faults = 0;
+  memset(w, 0, sizeof r->w); /* for expand_v6 */
+  if (p[0] == ':') { /* only valid as part of a leading "::" */
     if (p[1] != ':') return NULL;
     gap = 0;
     p += 2;
-    if (*p == '\0') return expand_v6(w, 0, 0) == 0 ? p : NULL; /* "::" */
+    if (*p == '\0') return end_v6(r, p, 0, 0, 0, 0); /* "::" */
   }
   for (;;) {
     const unsigned char *start = p;
-    unsigned value = 0;
-    p = parse_group(p, &value);
-    if (p != NULL && *p == '.') {
-      /* Embedded IPv4: a dotted quad fills the last two groups and must end the text. */
-      uint8_t quad[4];
-      if (count > V6_GROUPS - 2 || (p = parse_v4(start, quad)) == NULL) return NULL;
-      w[count++] = (unsigned)(quad[0] << 8 | quad[1]);
-      w[count++] = (unsigned)(quad[2] << 8 | quad[3]);
-      break;
-    }
-    if (p == NULL || count == V6_GROUPS) return NULL;
-    w[count++] = value;
-    if (*p != ':') break; /* the end, or a byte the caller will find unconsumed (%, space, ...) */
-    p++;
+    uint32_t value;
+    if ((p = parse_group(p, &value)) == NULL) return NULL;
     if (*p == ':') {
+      /* Another group follows, or "::" for at least one: at most 7 so far. */
+      if (count == V6_GROUPS - 1) return NULL;
+      faults |= value;
+      w[count++] = (uint16_t)value;
+      if (*++p != ':') continue; /* after a single ':' a group must follow: parse_group checks */
       if (gap >= 0) return NULL; /* "::" twice */
       gap = count;
-      p++;
-      if (*p == '\0') break; /* a trailing "::" */
+      if (*++p == '\0') break; /* a trailing "::" */
+      continue;
     }
-    /* After a single ':' another group must follow; parse_group refuses the end. */
+    if (*p == '.') { /* a dotted quad fills the last two groups and must end the text */
+      if ((p = parse_embedded_v4(start, w, count)) == NULL) return NULL;
+      return end_v6(r, p, count + 2, gap, faults, 1);
+    }
+    /* The end, or a byte the caller will find unconsumed (%, space, a 5th digit, ...). The
+    ** branch above left count <= 7, so this group fits. */
+    faults |= value;
+    w[count++] = (uint16_t)value;
+    break;
   }
-  return expand_v6(w, count, gap) == 0 ? p : NULL;
+  return end_v6(r, p, count, gap, faults, 0);
 }
 
-/* Parses text[0..len) followed by a NUL: sets *family and fills quad (IPv4) or groups (IPv6).
-** 0 or -1. */
-static int parse_terminated(const unsigned char *text, size_t len, int *family, uint8_t quad[4],
-                            unsigned groups[V6_GROUPS]) {
-  if (len > IP_TEXT_LONGEST) return -1;
-  /* Valid IPv6 text has ':' right after its first 0-4 hex digits (an embedded IPv4 address cannot
-  ** come first); valid IPv4 text has none at all. So the first byte that is not a hex digit
-  ** decides which parser to try. */
-  const unsigned char *q = text, *end;
-  while (q - text < 5 && hex_digit[*q] >= 0) q++;
-  if (*q == ':') {
-    *family = 6;
-    end = parse_v6(text, groups);
-  } else {
-    *family = 4;
-    end = parse_v4(text, quad);
+/* True if text at p starts as IPv4 text does: 1-3 decimal digits and a '.'. No IPv6 text starts
+** so (its first '.' would come after a ':'), and all IPv4 text does. Each byte is read only after
+** the one before it turned out to be a digit. */
+static int starts_as_v4(const unsigned char *p) {
+  if (dec_digit(p[0]) > 9) return 0;
+  if (p[1] == '.') return 1;
+  if (dec_digit(p[1]) > 9) return 0;
+  if (p[2] == '.') return 1;
+  return dec_digit(p[2]) <= 9 && p[3] == '.';
+}
+
+/* Parses IPv4 or IPv6 text into *r. Returns the position after it, or NULL. */
+static const unsigned char *parse_text(const unsigned char *p, parsed *r) {
+  if (starts_as_v4(p)) {
+    r->family = 4;
+    return parse_v4(p, r->quad);
   }
-  return end == text + len ? 0 : -1; /* invalid, or trailing bytes (including a NUL) */
+  r->family = 6;
+  return parse_v6(p, r);
+}
+
+/* Parses text[0..len) followed by a NUL into *r. 0 or -1. */
+static int parse_terminated(const unsigned char *text, size_t len, parsed *r) {
+  if (len > IP_TEXT_LONGEST) return -1;
+  return parse_text(text, r) == text + len ? 0 : -1; /* invalid, or trailing bytes (a NUL too) */
 }
 
 /* parse_terminated() for text without a NUL after it: parses a terminated copy. */
-static int parse_address(const char *text, size_t len, int *family, uint8_t quad[4], unsigned groups[V6_GROUPS]) {
+static int parse_address(const char *text, size_t len, parsed *r) {
   if (text == NULL || len > IP_TEXT_LONGEST) return -1;
   unsigned char buf[IP_TEXT_LONGEST + 1];
   memcpy(buf, text, len);
   buf[len] = '\0';
-  return parse_terminated(buf, len, family, quad, groups);
+  return parse_terminated(buf, len, r);
 }
 
 int cfr_ip_parse(const char *text, size_t len, cfr_ip *out) {
+  parsed r;
+  if (parse_address(text, len, &r) != 0) return -1;
   cfr_ip ip;
-  unsigned groups[V6_GROUPS];
   memset(&ip, 0, sizeof ip);
   ip.prefix = -1;
-  if (parse_address(text, len, &ip.family, ip.bytes, groups) != 0) return -1;
-  if (ip.family == 6) {
+  ip.family = r.family;
+  if (r.family == 4) {
+    memcpy(ip.bytes, r.quad, 4);
+  } else {
     for (int i = 0; i < V6_GROUPS; i++) {
-      ip.bytes[2 * i] = (uint8_t)(groups[i] >> 8);
-      ip.bytes[2 * i + 1] = (uint8_t)groups[i];
+      ip.bytes[2 * i] = (uint8_t)(r.w[i] >> 8);
+      ip.bytes[2 * i + 1] = (uint8_t)r.w[i];
     }
   }
   *out = ip;
@@ -215,7 +276,8 @@ int cfr_ip_parse_cidr(const char *text, size_t len, cfr_ip *out) {
   cfr_ip ip;
   size_t addr_len = (size_t)(slash - text);
   if (cfr_ip_parse(text, addr_len, &ip) != 0) return -1;
-  if (parse_prefix(slash + 1, len - addr_len - 1, family_bits(ip.family), &ip.prefix) != 0) return -1;
+  if (parse_prefix(slash + 1, len - addr_len - 1, family_bits(ip.family), &ip.prefix) != 0)
+    return -1;
   *out = ip;
   return 0;
 }
@@ -251,56 +313,85 @@ static char *put_group(char *p, unsigned value) {
   return p;
 }
 
-/* Finds the longest run of at least two zero groups, the first one on ties (RFC 5952 §4.2), or
-** sets *best_start to -1. Works on a bit mask of the zero groups instead of looping over runs:
-** fewer unpredictable branches on mixed data. */
-static void longest_zero_run(const unsigned *w, int *best_start, int *best_len) {
-  /* Bit i: group i is zero. Spelled out: compilers leave the loop form rolled up. */
-  unsigned starts = (unsigned)((w[0] == 0) | (w[1] == 0) << 1 | (w[2] == 0) << 2 | (w[3] == 0) << 3 |
-                               (w[4] == 0) << 4 | (w[5] == 0) << 5 | (w[6] == 0) << 6 | (w[7] == 0) << 7);
-  *best_start = -1;
-  *best_len = 0;
-  if ((starts & (starts >> 1)) == 0) return; /* no two adjacent zero groups: a single one stays (§4.2.2) */
+/* How an address prints: as ::ffff:a.b.c.d, or with "::" for its longest run of zero groups. */
+typedef struct v6_layout {
+  int mapped; /* in ::ffff:0:0/96 (RFC 4291 §2.5.5.2), the one range written with a dotted quad
+                 (RFC 5952 §5) */
+  int run_start; /* first group of the run "::" stands for, or -1 */
+  int run_len; /* its length (>= 2) */
+} v6_layout;
+
+/* Index of the lowest set bit of x (x != 0). */
+#if defined(__GNUC__) || defined(__clang__)
+static int lowest_bit(unsigned x) { return __builtin_ctz(x); }
+#else
+static int lowest_bit(unsigned x) {
+  int i = 0;
+  while (!(x >> i & 1)) i++;
+  return i;
+}
+#endif
+
+/* Bits 0-3 set for the zero groups among w[0..4). Four groups at a time in one 64-bit word rather
+** than eight compares: a 16-bit lane is zero exactly when it has no bit 15 and adding 0x7fff to its
+** low 15 bits (which cannot carry into the next lane) gives no bit 15 either. The multiplication
+** gathers bits 15, 31, 47 and 63 into bits 60-63 (its terms move them by 45, 30, 15 and 0; no
+** two products land on one bit, so nothing carries). The word is built with shifts, not memcpy,
+** so that lane i is group i whatever the byte order (compilers make it one load). */
+static unsigned zero_groups4(const uint16_t *w) {
+  const uint64_t low15 = 0x7fff7fff7fff7fffu;
+  uint64_t x = (uint64_t)w[0] | (uint64_t)w[1] << 16 | (uint64_t)w[2] << 32 | (uint64_t)w[3] << 48;
+  uint64_t zero = ~(((x & low15) + low15) | x) & ~low15;
+  return (unsigned)((zero * 0x0000200040008001u) >> 60);
+}
+
+/* Lays out an address: mapped or not, and the longest run of at least two zero groups, the first
+** one on ties (RFC 5952 §4.2). Works on a bit mask of the zero groups instead of looping over
+** runs: fewer unpredictable branches on mixed data. */
+static v6_layout layout_v6(const uint16_t *w) {
+  unsigned starts = zero_groups4(w) | zero_groups4(w + 4) << 4; /* bit i: group i is zero */
+  v6_layout l = {(starts & 0x1f) == 0x1f && w[5] == 0xffff, -1, 0};
+  /* No two adjacent zero groups: a single one stays (§4.2.2). */
+  if ((starts & (starts >> 1)) == 0) return l;
   /* Each step keeps the groups that start a run one group longer; when no longer run exists,
   ** the remaining bits start the longest runs, and the lowest one is the first (§4.2.3). */
   int len = 1;
   for (unsigned longer; (longer = starts & (starts >> 1)) != 0; len++) starts = longer;
-  int start = 0;
-  while (!(starts >> start & 1)) start++;
-  *best_start = start;
-  *best_len = len;
+  l.run_start = lowest_bit(starts);
+  l.run_len = len;
+  return l;
 }
 
-/* Writes groups w[from..to) separated by ':'. */
-static char *put_groups(char *p, const unsigned *w, int from, int to) {
+/* Writes groups w[from..to), each followed by ':' (cheaper than a test for the first one). */
+static char *put_groups(char *p, const uint16_t *w, int from, int to) {
   for (int i = from; i < to; i++) {
-    if (i > from) *p++ = ':';
     p = put_group(p, w[i]);
+    *p++ = ':';
   }
   return p;
 }
 
-/* Writes IPv6 text from its eight groups. */
-static char *put_v6_groups(char *p, const unsigned *w) {
-  /* ::ffff:0:0/96 (RFC 4291 §2.5.5.2) is the one range written with a dotted quad (RFC 5952 §5). */
-  if ((w[0] | w[1] | w[2] | w[3] | w[4]) == 0 && w[5] == 0xffff) {
-    const uint8_t quad[4] = {(uint8_t)(w[6] >> 8), (uint8_t)w[6], (uint8_t)(w[7] >> 8), (uint8_t)w[7]};
+/* Writes IPv6 text from its eight groups, laid out by layout_v6(). */
+static char *put_v6_laid_out(char *p, const uint16_t *w, const v6_layout *l) {
+  if (l->mapped) {
+    const uint8_t quad[4] = {(uint8_t)(w[6] >> 8), (uint8_t)w[6], (uint8_t)(w[7] >> 8),
+                             (uint8_t)w[7]};
     memcpy(p, "::ffff:", 7);
     return put_v4(p + 7, quad);
   }
-  int run_start, run_len;
-  longest_zero_run(w, &run_start, &run_len);
-  if (run_start < 0) return put_groups(p, w, 0, V6_GROUPS);
-  p = put_groups(p, w, 0, run_start);
-  *p++ = ':';
-  *p++ = ':';
-  return put_groups(p, w, run_start + run_len, V6_GROUPS);
+  if (l->run_start < 0) return put_groups(p, w, 0, V6_GROUPS) - 1; /* less the last ':' */
+  p = put_groups(p, w, 0, l->run_start); /* "a:b:" or nothing */
+  if (l->run_start == 0) *p++ = ':';
+  *p++ = ':'; /* "a:b::" or "::" */
+  int after = l->run_start + l->run_len;
+  return after == V6_GROUPS ? p : put_groups(p, w, after, V6_GROUPS) - 1;
 }
 
 static char *put_v6(char *p, const uint8_t *b) {
-  unsigned w[V6_GROUPS];
-  for (int i = 0; i < V6_GROUPS; i++) w[i] = (unsigned)(b[2 * i] << 8 | b[2 * i + 1]);
-  return put_v6_groups(p, w);
+  uint16_t w[V6_GROUPS];
+  for (int i = 0; i < V6_GROUPS; i++) w[i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
+  v6_layout l = layout_v6(w);
+  return put_v6_laid_out(p, w, &l);
 }
 
 size_t cfr_ip_format(const cfr_ip *ip, char *buf) {
@@ -313,46 +404,60 @@ size_t cfr_ip_format(const cfr_ip *ip, char *buf) {
   return (size_t)(p - buf);
 }
 
-int cfr_ip_canonicalize(const char *text, size_t len, char *buf) {
-  int family;
-  uint8_t quad[4];
-  unsigned groups[V6_GROUPS];
-  if (parse_address(text, len, &family, quad, groups) != 0) return -1;
-  /* IPv4 text that parses is canonical already (one spelling per address, leading zeros refused).
-  ** IPv6 goes from groups to text without the detour through bytes. */
-  if (family == 4) {
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    return (int)len;
-  }
-  char *end = put_v6_groups(buf, groups);
+/* Whether parsed IPv6 text is exactly what put_v6_laid_out() prints for its address, so that it
+** can be returned as it is. That text is fixed by the address, so it is enough that every group
+** is spelled as it prints (no uppercase digit, no leading zero: no faults) and that the text has
+** the same shape. test/fuzz/fuzz_ip.c checks both directions against the formatter. */
+
+/* Dotted text: only ::ffff:a.b.c.d prints so. "::" before one group and the quad's two leaves
+** groups 0-4 zero, and a group 5 of 0xffff spelled without faults is "ffff". */
+static int dotted_as_printed(const parsed *r) {
+  return r->faults <= GROUP_VALUE && r->dotted && r->gap == 0 && r->written == 3 &&
+         r->w[5] == 0xffff;
+}
+
+/* Text without a dotted quad: "::" must stand where the layout puts it (or nowhere when the
+** layout has no run), and the address must not be one that prints with a dotted quad. */
+static int groups_as_printed(const parsed *r, const v6_layout *l) {
+  if (r->faults > GROUP_VALUE || r->dotted || l->mapped) return 0;
+  if (r->gap < 0) return l->run_start < 0;
+  return l->run_start == r->gap && l->run_len == V6_GROUPS - r->written;
+}
+
+/* Writes the canonical text of parsed IPv6 text into buf (CFR_IP_TEXT_MAX bytes) from its groups,
+** without the detour through bytes, and returns its length; or returns -1 without writing when
+** the text is canonical already. */
+static int print_unless_canonical(const parsed *r, char *buf) {
+  if (dotted_as_printed(r)) return -1; /* common (IPv4 peers of dual-stack sockets) and cheap */
+  v6_layout l = layout_v6(r->w);
+  if (groups_as_printed(r, &l)) return -1;
+  char *end = put_v6_laid_out(buf, r->w, &l);
   *end = '\0';
   return (int)(end - buf);
 }
 
-/* True if valid IPv6 text is an IPv4-mapped address written exactly as RFC 5952 wants it:
-** "::ffff:" and a dotted quad (which has one spelling). Dual-stack sockets report IPv4 peers this
-** way, so such text is common enough to return as it is. With no ':' after the prefix, the rest is
-** one group or a dotted quad, and only the quad leaves 0xffff in group 5 ("::ffff:ffff:1.2.3.4"
-** has a ':' after the prefix; "::ffff:1" puts 0xffff in group 6). */
-static int is_mapped_as_written(const char *text, size_t len, const unsigned *groups) {
-  return len > 7 && memcmp(text, "::ffff:", 7) == 0 && memchr(text + 7, ':', len - 7) == NULL &&
-         groups[5] == 0xffff;
+/* Both canonicalizers return IPv4 text as it is: text that parses is canonical already (one
+** spelling per address, leading zeros refused). */
+int cfr_ip_canonicalize(const char *text, size_t len, char *buf) {
+  parsed r;
+  if (parse_address(text, len, &r) != 0) return -1;
+  int n = r.family == 6 ? print_unless_canonical(&r, buf) : -1;
+  if (n >= 0) return n;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  return (int)len;
 }
 
 int cfr_ip_canonicalize_nt(const char *text, size_t len, char *buf, const char **out) {
-  int family;
-  uint8_t quad[4];
-  unsigned groups[V6_GROUPS];
-  if (text == NULL || parse_terminated((const unsigned char *)text, len, &family, quad, groups) != 0) return -1;
-  if (family == 4 || is_mapped_as_written(text, len, groups)) {
-    *out = text; /* its own canonical form: no copy at all */
-    return (int)len;
+  parsed r;
+  if (text == NULL || parse_terminated((const unsigned char *)text, len, &r) != 0) return -1;
+  int n = r.family == 6 ? print_unless_canonical(&r, buf) : -1;
+  if (n >= 0) {
+    *out = buf;
+    return n;
   }
-  char *end = put_v6_groups(buf, groups);
-  *end = '\0';
-  *out = buf;
-  return (int)(end - buf);
+  *out = text; /* canonical already: no copy at all */
+  return (int)len;
 }
 
 /* ---------------------------------------------------------------------------------------------

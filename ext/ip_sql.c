@@ -1,5 +1,5 @@
 /*
-** ip_sql.c — the SQL face of the IP module (SPEC §4).
+** ip_sql.c — the SQL face of the IP module (addresses as text, in canonical form).
 **
 **   ip_canonical(x)      canonical text of an address; NULL if x is not one (a /prefix is refused)
 **   ipfamily(x)          4 or 6                         } x may carry a /prefix; these follow

@@ -3,13 +3,13 @@
 **
 ** Invariants, checked on every input:
 **  1. cfr_ip_parse accepts exactly what glibc's inet_pton(AF_INET) or inet_pton(AF_INET6) accepts,
-**     with the same family and the same 16 bytes. (glibc, like SPEC §4, refuses leading zeros in
-**     IPv4 octets, zone ids and spaces, so no exception is needed; text with a NUL byte, which
-**     inet_pton would silently cut short, must be refused outright.)
+**     with the same family and the same 16 bytes. (glibc, like this module, refuses leading
+**     zeros in IPv4 octets, zone ids and spaces, so no exception is needed; text with a NUL
+**     byte, which inet_pton would silently cut short, must be refused outright.)
 **  2. The canonical text is short enough, parses back to the same address, and is a fixed point.
 **  3. It equals glibc's inet_ntop output, except for the one documented difference: glibc writes
 **     "IPv4-compatible" addresses (first 96 bits zero, 7th group non-zero) as ::a.b.c.d, where
-**     RFC 5952 §5 and SPEC keep the dotted form for ::ffff:0:0/96 only (::c000:201, not
+**     RFC 5952 §5 and this module keep the dotted form for ::ffff:0:0/96 only (::c000:201, not
 **     ::192.0.2.1). inet_ntop is used here only, as an oracle; the extension never calls it.
 **  4. cfr_ip_parse_cidr accepts address "/" prefix exactly when the address is valid and the
 **     prefix is plain decimal without leading zeros within 0..32 or 0..128; the formatted
@@ -18,8 +18,10 @@
 **     is idempotent, and cfr_ip_contains agrees with a bitwise oracle when one bit is flipped
 **     inside or outside the network.
 **  6. cfr_ip_compare is antisymmetric and consistent with equality.
-**  7. cfr_ip_canonicalize_nt (ip_canonical()'s fast path) accepts and returns the same as the
-**     plain functions, and hands back the input itself only when it is canonical.
+**  7. cfr_ip_canonicalize and cfr_ip_canonicalize_nt (ip_canonical()'s fast path) accept and
+**     return the same as the plain functions, and cfr_ip_canonicalize_nt hands back the input
+**     itself exactly when it is canonical (the parser recognizes canonical spellings as it goes:
+**     it must miss none, on the input or on any canonical text, and take no other for one).
 ** A violated invariant prints both sides and aborts, which libFuzzer reports as a crash.
 */
 #include "cfregions_ip.h"
@@ -90,16 +92,31 @@ static void check_format(const uint8_t *data, size_t size, const cfr_ip *ip) {
   int m = cfr_ip_canonicalize(text, n, again);
   if (m != (int)n || strcmp(again, text) != 0) fail("canonical text is not a fixed point", data, size, text, again);
 
-  /* The NUL-terminated fast path (used by ip_canonical()) must agree, both on the original input
-  ** and on the canonical text, and may hand back the input only when it is canonical already. */
+  /* cfr_ip_canonicalize on the input itself (not NUL-terminated: ASan sees any read past it). */
+  char direct[CFR_IP_TEXT_MAX];
+  int d = cfr_ip_canonicalize((const char *)data, size, direct);
+  if (d != (int)n || strcmp(direct, text) != 0)
+    fail("canonicalize of the input differs", data, size, text, direct);
+
+  /* The NUL-terminated fast path (used by ip_canonical()) must agree, and hands back the input
+  ** itself exactly when it is canonical already: the parser recognizes canonical spellings, and
+  ** must neither miss one nor take any other text for one. */
   char *input = malloc(size + 1), nt_buf[CFR_IP_TEXT_MAX];
   memcpy(input, data, size);
   input[size] = '\0';
   const char *nt = NULL;
   int k = cfr_ip_canonicalize_nt(input, size, nt_buf, &nt);
   if (k != (int)n || nt == NULL || memcmp(nt, text, n) != 0) fail("canonicalize_nt differs", data, size, text, nt);
-  if (nt == input && (size != n || memcmp(input, text, n) != 0)) fail("canonicalize_nt returned non-canonical input", data, size, text, input);
+  int canonical = size == n && memcmp(input, text, n) == 0;
+  if (nt == input && !canonical)
+    fail("canonicalize_nt returned non-canonical input", data, size, text, input);
+  if (nt != input && canonical)
+    fail("canonicalize_nt formatted canonical input", data, size, text, nt);
   free(input);
+  /* The canonical text of any input is recognized as canonical. */
+  k = cfr_ip_canonicalize_nt(text, n, nt_buf, &nt);
+  if (k != (int)n || nt != text)
+    fail("canonicalize_nt did not recognize canonical text", data, size, text, nt);
 
   if (inet_ntop(host.family == 4 ? AF_INET : AF_INET6, host.bytes, ref, sizeof ref) == NULL) fail("inet_ntop failed", data, size, text, NULL);
   if (glibc_writes_compat_dotted(&host)) {
@@ -187,7 +204,7 @@ static void check_cidr(const uint8_t *data, size_t size, int plain_ok, const cfr
   if (cfr_ip_compare(&addr, &got) >= 0) fail("address without prefix must sort first", data, size, NULL, NULL);
 }
 
-/* cfr_ip_canonicalize_nt refuses exactly what cfr_ip_parse refuses. */
+/* cfr_ip_canonicalize_nt and cfr_ip_canonicalize refuse exactly what cfr_ip_parse refuses. */
 static void check_nt_refuses(const uint8_t *data, size_t size, int ok) {
   char *input = malloc(size + 1), buf[CFR_IP_TEXT_MAX];
   memcpy(input, data, size);
@@ -196,6 +213,10 @@ static void check_nt_refuses(const uint8_t *data, size_t size, int ok) {
   int n = cfr_ip_canonicalize_nt(input, size, buf, &out);
   free(input);
   if ((n >= 0) != ok) fail("canonicalize_nt acceptance differs from parse", data, size, n >= 0 ? "accepted" : "refused", ok ? "accepted" : "refused");
+  n = cfr_ip_canonicalize((const char *)data, size, buf);
+  if ((n >= 0) != ok)
+    fail("canonicalize acceptance differs from parse", data, size, n >= 0 ? "accepted" : "refused",
+         ok ? "accepted" : "refused");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

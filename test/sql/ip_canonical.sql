@@ -1,4 +1,4 @@
--- ip_canonical(x): the one canonical text of an IP address (SPEC §4), or NULL.
+-- ip_canonical(x): the one canonical text of an IP address, or NULL.
 -- Output is in quote mode, so '' and NULL, text and integers, and stray spaces are all visible.
 .mode quote
 
@@ -144,3 +144,13 @@ SELECT 'text made by CAST is text', ip_canonical(CAST(x'31302e302e302e31' AS TEX
 .print "# canonical text is a fixed point"
 SELECT 'canonical of canonical', ip_canonical(ip_canonical('2001:0DB8:0:0:0:0:0:0001'));
 SELECT 'canonical of mapped', ip_canonical(ip_canonical('0:0:0:0:0:FFFF:C000:0201'));
+
+.print "# canonical IPv6 text comes back as it is (1), and text one detail off is rewritten (0)"
+SELECT column1, ip_canonical(column1), ip_canonical(column1) IS column1 FROM (VALUES
+  ('2001:db8::1'), ('::'), ('::1'), ('1::'), ('1:0:2:0:3:0:4:0'), ('1::2:0:0'),
+  ('1:0:0:2::3'), ('1:0:0:2::'), ('::2:3:4:5:6:7'), ('1:2:3:4:5:6::'),
+  ('fe80::1:2'), ('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), ('::ffff:1.2.3.4'),
+  ('::ffff:0.0.0.0'), ('2001:db8::A'), ('2001:db8::01'), ('2001:db8::0'), ('1::0:2'),
+  ('0::'), ('::0'), ('1:0::2'), ('0:0:1::2:3:4'), ('1:2:3:4:5:6:0:0'), ('1:2:3:4:5::7:8'),
+  ('::ffff:0102:0304'), ('0::ffff:1.2.3.4'), ('::0:ffff:1.2.3.4'), ('::ffff:102:304'),
+  ('1:2:3:4:5:6:1.2.3.4'), ('::fff:1.2.3.4'));
