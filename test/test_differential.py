@@ -3,69 +3,103 @@
 
     PYTHON test/test_differential.py build/cfregions.so [unittest options]
 
-Seeded random sequences of SQL statements run against two databases side by side: one holds the
-virtual table `t` (`origin_cloud_regions(store='local')`, or an API table in front of the fake
-Cloudflare API), the other an ordinary WITHOUT ROWID table `t` that enforces the same rules with
-SQL's own means. After every statement the two must agree on whether it failed (and the primary
-error code: SQLITE_CONSTRAINT, SQLITE_ERROR, ...), on a SELECT's rows, on whether a transaction is
-open, on changes() and the total_changes() delta, and on the table's contents (origin_ip, vendor,
-region; modified_on is the store's business and is left out). An API table's zone, as the fake
-holds it, must equal the ordinary table's contents whenever no transaction is open.
+Seeded random sequences of SQL statements run against two database files side by side: one holds
+the virtual table `t` (a local table, by default), the other an ordinary WITHOUT ROWID table `t`
+that enforces the same rules by SQL's own means ("the oracle"). After every statement the two must
+agree on whether it failed and its primary error code (SQLITE_CONSTRAINT, SQLITE_ERROR, ...; the
+messages differ), a SELECT's rows, whether a transaction is open, changes() and the total_changes()
+delta, and the table's contents (origin_ip, vendor, region: modified_on is the store's business).
+Depending on the profile, also the contents of a second table u written in the same transactions,
+and what a second connection to the file sees. For an API table, the zone as the fake Cloudflare
+API holds it must equal the oracle's contents whenever no transaction is open.
 
-The ordinary table ("the oracle"):
+Statements: INSERT with every conflict clause (and REPLACE), one or several rows, invalid rows
+part-way, other column orders, no column list, DEFAULT VALUES; INSERT … SELECT from a staging table,
+json_each or the table itself; UPDATE of vendor/region, of origin_ip (a move, onto an existing key,
+a swap, another spelling of the same address), of modified_on; UPDATE … FROM the staging table;
+DELETE by key, IN list, range, vendor, subquery, all; SELECTs (lookups, ranges, aggregates, LIMIT,
+self-join, join with the staging table) inside and outside transactions; BEGIN (all kinds) /
+COMMIT / END / ROLLBACK; SAVEPOINT / RELEASE / ROLLBACK TO, nested, and opening the transaction;
+writes through an AFTER INSERT trigger of another table; 100-260 rows at once; CREATE/DROP TABLE,
+CREATE/DROP INDEX, ALTER TABLE … RENAME (the oracle is renamed alike), DROP TABLE t and CREATE it
+again, inside transactions too; closing and reopening the database; rollback journal or WAL. The
+addresses come from a pool of 12 (IPv4, IPv6, IPv4-mapped), so conflicts are frequent.
+
+The oracle:
 
     CREATE TABLE t(
       origin_ip TEXT COLLATE ip PRIMARY KEY NOT NULL
                 CHECK (ip_canonical(origin_ip) IS origin_ip COLLATE BINARY),
       vendor TEXT NOT NULL CHECK (vendor IN ('aws', 'azure', 'gcp', 'oci')),
-      region TEXT NOT NULL CHECK (vendor || '/' || region IN (<every supported pair>)),
+      region TEXT NOT NULL CHECK (vendor || '/' || region IN (<supported pairs>)),
       modified_on TEXT CHECK (modified_on IS NULL)) WITHOUT ROWID
 
-Where the virtual table's rules are not plain SQL constraints, the oracle's statement text says
-them, and only there do the two statement texts differ:
+Where the virtual table's rules are not plain constraints, the oracle's statement text says them;
+only there do the two statement texts differ:
 - The virtual table canonicalizes IPs on write. The oracle's statements write
-  `coalesce(ip_canonical(x), x)` wherever the virtual table's statement writes an IP `x` (a value that
+  `coalesce(ip_canonical(x), x)` wherever the virtual table's statement writes an IP x (a value that
   is no address stays as it is and fails the CHECK). The generator writes canonical IPs most of the
-  time, other spellings ('2001:DB8::1', '::ffff:a00:1', ...) sometimes, and invalid ones rarely.
-- Vendor and region pairs: the CHECK lists the pairs the virtual table accepts (the built-in list
-  for a local table, the zone's list for an API table), and the oracle database has them in a table
-  `allowed(pair)` as well.
+  time, other spellings ('2001:DB8::1', '::ffff:a00:1', ...) sometimes, invalid values rarely
+  (prefixes, spaces, leading zeros, integers, blobs, NUL bytes, NULL).
+- Vendor and region: the CHECK lists the pairs the virtual table accepts (the built-in list for a
+  local table, the zone's list for an API table) among those the generator can write — every vendor
+  with every region it ever names — which gives the same verdict as the whole list on every row
+  and keeps the scripts readable. The oracle's database has them in a table `allowed(pair)` too.
 - modified_on: the virtual table refuses writes to it; the oracle's is always NULL and its CHECK
-  refuses anything else. The generator writes it rarely, and only values that both must refuse
-  (never NULL over a stored timestamp, which the virtual table rightly calls a write).
+  refuses anything else. The generator writes it rarely, and only values both must refuse (never
+  NULL over a stored timestamp, which the virtual table rightly calls a write).
 - OR IGNORE: SQLite skips a row that breaks a NOT NULL or CHECK constraint under OR IGNORE; the
-  virtual table never skips an invalid row silently, it fails the statement with SQLITE_ERROR
-  (documented in the README). Under OR IGNORE the oracle's statement therefore routes each written
-  row through `CASE WHEN <row is valid> THEN x ELSE json('[' || quote(x)) END`: an invalid row raises
-  SQLite's own "malformed JSON" error (SQLITE_ERROR) and aborts the statement, as the virtual table
-  does.
-- The 3,500-mapping limit is not exercised: the generator uses 12 addresses (IPv4 and IPv6), so
-  conflicts are frequent.
-Not generated because SQLite itself treats virtual tables differently (not the extension's doing):
-`INSERT … ON CONFLICT` (upsert; refused on virtual tables), RETURNING (echoes the values given, not
-the canonical ones stored), and UPDATE OR FAIL … FROM (which rows precede a failure depends on the
-join order, which SQL leaves open).
+  virtual table never drops an invalid row silently: it fails the statement with SQLITE_ERROR (as
+  the README says). Under OR IGNORE the oracle's statement routes each row it writes through
+  `CASE WHEN <row is valid> THEN x ELSE json('[' || quote(x)) END`: an invalid row raises SQLite's
+  own "malformed JSON" error (SQLITE_ERROR), which aborts the statement as the virtual table does.
+- The 3,500-mapping limit is not exercised (at most about 270 rows).
+Not generated, because SQLite itself treats virtual tables differently there (nothing an extension
+can change), or SQL leaves the outcome open:
+- `INSERT … ON CONFLICT` (upsert: refused on virtual tables) and RETURNING (echoes the values given,
+  not the canonical ones stored, and no modified_on).
+- UPDATE OR REPLACE that changes origin_ip of several rows: SQLite computes a virtual table's new
+  rows from the rows as they were before the statement, an ordinary table's from each row as it is
+  when its turn comes, after REPLACE may have deleted or refilled it. Reproduction: rows
+  ('10.0.0.1', aws) and ('10.0.0.2', gcp), then `UPDATE OR REPLACE t SET origin_ip = '10.0.0.2'
+  WHERE origin_ip IN ('10.0.0.1', '10.0.0.2')`: an ordinary table keeps aws, a virtual table gcp.
+- UPDATE OR FAIL … FROM: which rows precede the failing one depends on the join order.
+- UPDATE … FROM with several staging rows for one target row: SQL leaves open which one is used
+  (the staging batches have distinct addresses).
 
-Every sequence is deterministic per seed. On a divergence the test prints the seed, what differed,
-and a minimal reproduction — the sequence shrunk by dropping statements (and rows of multi-row
-statements, and content checks) while the same kind of divergence persists — as one sqlite3 shell
-script per table, each statement followed by what that side answered.
+Targets (CFR_DIFF_TARGET): `local` (the main database), `local-temp` (`temp.t`), `local-attached`
+(a table in an ATTACHed database), `api-v1` and `api-v2` (the fake Cloudflare API, started once
+through test_api_store.Fake, with that test's zone region list). A target is a Target subclass:
+connect/reopen, create_sql(name), supported_pairs(), remote_state() (what must equal the oracle
+after each COMMIT), and the generator features it cannot take part in.
+
+Every sequence is deterministic per seed. On a divergence the test prints the seed, what differed
+and a minimal reproduction — the sequence shrunk by dropping statements, rows of multi-row
+statements and content checks while the same kind of divergence persists, never bringing in a
+feature the profile leaves out — as one sqlite3 shell script per table, each statement followed by
+what that side answered.
 
 Environment variables:
-  CFR_DIFF_SEQUENCES=N     sequences per profile (default: about 300 in all, under a minute)
+  CFR_DIFF_SEQUENCES=N     sequences per profile (default: 300 in all for the local target)
   CFR_DIFF_SEED=S          base seed (default 1); or PROFILE:SEED to run that one sequence and print
                            its whole trace
   CFR_DIFF_PROFILES=a,b    run only these profiles (see PROFILES)
-  CFR_DIFF_TARGET=T        local (default), api-v1, api-v2, or all
-  CFR_DIFF_AVOID=f,g       generate no statements with these features (to look past a known
-                           divergence), e.g. nul,collate_binary,savepoint_begin,update_from_invalid,
+  CFR_DIFF_TARGET=T,U      local (default), local-temp, local-attached, api-v1, api-v2, or all
+  CFR_DIFF_AVOID=f,g       generate no statements with these features, to look past known
+                           divergences, e.g. nul,collate_binary,savepoint_begin,update_from_invalid,
                            ddl_in_txn,rename_in_txn
-  CFR_DIFF_IGNORE=a,b      do not compare these aspects (error,result,autocommit,contents,changes,
-                           total_changes,remote); changes_outside_dml compares changes() only
-                           after INSERT, UPDATE and DELETE statements that ran
+  CFR_DIFF_IGNORE=a,b      do not compare these aspects (error, result, autocommit, contents,
+                           "contents of u", "second connection's view", changes, total_changes,
+                           remote); changes_outside_dml compares changes() only right after
+                           INSERT, UPDATE and DELETE statements that ran
   CFR_DIFF_REPORT=N        divergent seeds shrunk and printed per profile (default 1)
-  CFR_DIFF_KEEP_GOING=1    run all sequences even after divergences (counts them)
+  CFR_DIFF_SHRINK_SECONDS  time allowed to shrink each of them (default 4)
+  CFR_DIFF_KEEP_GOING=1    run all sequences even after divergences (and count them)
   CFR_DIFF_STATS=1         print how often each kind of statement ran, and how it ended
+Example, many sequences past today's known divergences:
+  CFR_DIFF_SEQUENCES=2000 CFR_DIFF_KEEP_GOING=1 CFR_DIFF_IGNORE=total_changes,changes_outside_dml \
+  CFR_DIFF_AVOID=nul,collate_binary,savepoint_begin,update_from_invalid,ddl_in_txn,rename_in_txn \
+  /usr/bin/python3 test/test_differential.py build/cfregions.so
 """
 
 import faulthandler
@@ -403,8 +437,10 @@ class Gen:
     def no_ignore(self, conflict):
         return self.r.choice(["", " OR FAIL", " OR ABORT"]) if conflict == " OR IGNORE" else conflict
 
-    def _update_stmt(self, kind, conflict, ignore, sets, from_, where):
-        head = "UPDATE%s %s SET " % (conflict, self.name)
+    def _update_stmt(self, kind, conflict, ignore, sets, from_, where, table=None, ignore_ok=False):
+        if ignore_ok:
+            ignore = conflict == " OR IGNORE"
+        head = "UPDATE%s %s SET " % (conflict, table or self.name)
 
         def assignments(oracle):
             out = []
@@ -466,6 +502,55 @@ class Gen:
             return sql, sql
         vt, orc = build(rows)
         return Stmt("feed", vt, orc, rows=rows, build=build)
+
+    def bulk(self):
+        """100-260 mappings in 10.1.0.0/16 in one statement (more than one batch of 100), or a
+        statement that changes or deletes them all."""
+        r = self.r
+        n = r.randint(100, 260)
+        v, reg = r.choice(PAIRS)
+        what = self.weighted([(4, "insert"), (2, "update"), (2, "delete")])
+        if what == "update":
+            v, reg = self.pair(0.02)
+            return self._update_stmt("update", self.no_replace(self.conflict()), False,
+                                     {"vendor": v, "region": reg}, "",
+                                     "ipcontains('10.1.0.0/16', origin_ip)", ignore_ok=True)
+        if what == "delete":
+            return Stmt("delete", "DELETE FROM %s WHERE ipcontains('10.1.0.0/16', origin_ip)%s"
+                        % (self.name, r.choice(["", " AND origin_ip > '10.1.0.%d'" % r.randint(0, 200)])))
+        conflict = self.weighted([(3, ""), (3, " OR REPLACE"), (2, " OR IGNORE"), (1, " OR FAIL")])
+        ip = "'10.1.' || (i / 256) || '.' || (i % 256)"
+        start = r.randint(0, 120)
+
+        def text(oracle):
+            first = ipc(ip) if oracle else ip
+            if oracle and conflict == " OR IGNORE":
+                first = guard(ip, q(v), q(reg), "NULL", ipc(ip))
+            return ("WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+                    "INSERT%s INTO %s(origin_ip, vendor, region) SELECT %s, %s, %s FROM n"
+                    % (start, start + n - 1, conflict, self.name, first, q(v), q(reg)))
+        return Stmt("bulk", text(False), text(True))
+
+    def second(self):
+        """Writes to a second local table u in the same transactions."""
+        r = self.r
+        what = self.weighted([(3, "copy"), (2, "delete"), (2, "update"), (2, "insert")])
+        if what == "copy":
+            sql = ("INSERT OR REPLACE INTO u(origin_ip, vendor, region) SELECT origin_ip, vendor, region "
+                   "FROM %s WHERE %s" % (self.name, self.where()))
+            return Stmt("second", sql, sql.replace("SELECT origin_ip,", "SELECT %s," % ipc("origin_ip")))
+        if what == "delete":
+            return Stmt("second", "DELETE FROM u WHERE %s" % self.where())
+        if what == "update":
+            v, reg = self.pair()
+            stmt = self._update_stmt("second", self.no_ignore(self.conflict()), False,
+                                     {"vendor": v, "region": reg}, "", self.where(), table="u")
+            return stmt
+        v, reg = self.pair()
+        conflict = self.no_ignore(self.conflict())
+        ip = self.ip()
+        return Stmt("second", "INSERT%s INTO u(origin_ip, vendor, region) VALUES (%s, %s, %s)" % (conflict, ip, v, reg),
+                    "INSERT%s INTO u(origin_ip, vendor, region) VALUES (%s, %s, %s)" % (conflict, ipc(ip), v, reg))
 
     def drop(self):
         self.table_exists = False
@@ -533,6 +618,10 @@ class Gen:
             choices.append((1, self.drop) if self.table_exists else (10, self.create))
         if "trigger" in f:
             choices.append((3, self.feed))
+        if "bulk" in f:
+            choices.append((1, self.bulk))
+        if "second_table" in f:
+            choices.append((4, self.second))
         if self.in_txn is not True:
             if "txn" in f:
                 choices.append((8, self.begin))
@@ -544,9 +633,9 @@ class Gen:
                 choices.append((4, self.commit))
                 choices.append((3, self.rollback))
         if self.in_txn is True and "savepoint" in f:
-            choices.append((4, self.savepoint))
+            choices.append((5, self.savepoint))
             if self.savepoints:
-                choices.append((6, self.end_savepoint))
+                choices.append((9, self.end_savepoint))
         stmt = self.weighted(choices)()
         if " OR ROLLBACK " in (stmt.vt or "") and self.in_txn is not False:
             self.in_txn, self.explicit_begin, self.savepoints = None, False, []
@@ -630,24 +719,40 @@ class Target:
         """Run after every connect (and so after every reopen)."""
         return ["PRAGMA synchronous = OFF", "PRAGMA journal_mode = %s" % self.journal]
 
-    def connect(self):
-        conn = sqlite3.connect(self.path, isolation_level=None)
+    def attach_statements(self):
+        """What a second connection needs to see the table (an ATTACH)."""
+        return []
+
+    def _open(self, statements, timeout=5.0):
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         conn.enable_load_extension(True)
         conn.load_extension(SO_PATH)
         conn.enable_load_extension(False)
-        for sql in self.open_statements():
+        for sql in statements:
             conn.execute(sql).fetchall()
-        self.conn = conn
         return conn
+
+    def connect(self):
+        self.conn = self._open(self.open_statements())
+        return self.conn
 
     def reopen(self):
         self.conn.close()
         return self.connect()
 
+    reader_conn = None
+
+    def reader(self):
+        """A second connection to the same file (no busy wait), for what other connections see."""
+        if self.reader_conn is None:
+            self.reader_conn = self._open(self.attach_statements(), timeout=0)
+        return self.reader_conn
+
     def close(self):
-        if self.conn:
-            self.conn.close()
-            self.conn = None
+        for conn in (self.conn, self.reader_conn):
+            if conn:
+                conn.close()
+        self.conn = self.reader_conn = None
 
     def create_sql(self, name):
         raise NotImplementedError
@@ -658,6 +763,8 @@ class Target:
         if staging:
             out.append("INSERT INTO staging(batch, ip, vendor, region) VALUES " + ", ".join(staging))
         out.append(self.create_sql("t"))
+        if "second_table" in features:
+            out.append(self.create_sql("u"))
         if "trigger" in features:
             out += ["CREATE TABLE feed(ip, vendor, region)",
                     "CREATE TRIGGER feed_to_t AFTER INSERT ON feed BEGIN INSERT INTO t(origin_ip, vendor, "
@@ -673,16 +780,19 @@ class Target:
             "SELECT name FROM \"%s\".sqlite_schema WHERE name IN ('t', 't2') AND type = 'table'" % self.schema)}
         return "t" if "t" in names else ("t2" if "t2" in names else None)
 
-    def contents(self):
+    def contents(self, conn=None):
         """(table name, its rows in address order); rows is a text when they cannot be read."""
         name = self.table_name()
         if name is None:
             return None, "no table"
+        return name, self.rows(name, conn)
+
+    def rows(self, name, conn=None):
         try:
-            return name, self.conn.execute(
+            return (conn or self.conn).execute(
                 "SELECT origin_ip, vendor, region FROM %s ORDER BY origin_ip" % name).fetchall()
         except sqlite3.Error as e:
-            return name, "error %s: %s" % (code_name(e), e)
+            return "error %s: %s" % (code_name(e), e)
 
     def remote_state(self):
         return None
@@ -726,18 +836,20 @@ class LocalTarget(Target):
         self.label = {"main": "local virtual table", "temp": "local virtual table in temp",
                       "aux": "local virtual table in an attached database"}[schema]
         if schema == "temp":
-            # The temp schema does not outlive its connection, the ordinary table does; triggers
-            # of main cannot reach other schemas.
-            self.unsupported = frozenset({"reopen", "trigger"})
+            # The temp schema does not outlive its connection, the ordinary table does, nor can
+            # another connection see it; triggers of main cannot reach other schemas.
+            self.unsupported = frozenset({"reopen", "trigger", "reader"})
         elif schema == "aux":
             self.unsupported = frozenset({"trigger"})
 
     def open_statements(self):
-        out = super().open_statements()
+        out = super().open_statements() + self.attach_statements()
         if self.schema == "aux":
-            out += ["ATTACH %s AS aux" % q(os.path.join(self.dir, "vtab-aux.db")),
-                    "PRAGMA aux.journal_mode = %s" % self.journal]
+            out.append("PRAGMA aux.journal_mode = %s" % self.journal)
         return out
+
+    def attach_statements(self):
+        return ["ATTACH %s AS aux" % q(os.path.join(self.dir, "vtab-aux.db"))] if self.schema == "aux" else []
 
     def create_sql(self, name):
         prefix = "" if self.schema == "main" else self.schema + "."
@@ -758,7 +870,8 @@ class ApiTarget(Target):
     module = None
     # DROP TABLE leaves the zone's mappings in place (by design); API tables are DIRECTONLY, so no
     # trigger may write them.
-    unsupported = frozenset({"drop_table", "trigger"})
+    # The zone's state is compared after every COMMIT instead of a second connection's view.
+    unsupported = frozenset({"drop_table", "trigger", "reader"})
 
     def __init__(self, directory, journal, api):
         super().__init__(directory, "vtab.db", journal)
@@ -815,7 +928,7 @@ TARGETS = {
 TARGET_LABELS = {"local": "local virtual table", "local-temp": "local virtual table in temp",
                  "local-attached": "local virtual table in an attached database",
                  "api-v1": "API table (v1)", "api-v2": "API table (v2)"}
-TARGET_UNSUPPORTED = {"local": frozenset(), "local-temp": frozenset({"reopen", "trigger"}),
+TARGET_UNSUPPORTED = {"local": frozenset(), "local-temp": frozenset({"reopen", "trigger", "reader"}),
                       "local-attached": frozenset({"trigger"}),
                       "api-v1": ApiTarget.unsupported, "api-v2": ApiTarget.unsupported}
 
@@ -830,7 +943,7 @@ def code_name(e):
 # ---------------------------------------------------------------------------------------------
 # Running a sequence on both sides
 
-DML = ("insert", "insert_select", "update", "update_from", "delete", "feed")
+DML = ("insert", "insert_select", "update", "update_from", "delete", "feed", "bulk", "second")
 
 
 class Outcome:
@@ -845,6 +958,8 @@ class Outcome:
         self.in_txn = None
         self.table = None       # the table's name when its contents were read
         self.contents = None
+        self.second = None      # the second table's rows (when the sequence has one)
+        self.reader = None      # what a second connection sees
         self.remote = None
 
     def describe(self):
@@ -895,6 +1010,10 @@ class Pair:
                 side.conn.execute(sql)
         self.totals = {id(self.vt): self.total(self.vt), id(self.orc): self.total(self.orc)}
         self.used = set()
+        self.features = seq.features
+        if "reader" in seq.features:  # opened now: an ATTACH cannot wait for a writer's lock
+            self.vt.reader()
+            self.orc.reader()
 
     def close(self):
         self.vt.close()
@@ -938,6 +1057,16 @@ class Pair:
         if stmt.check:
             (vt.table, vt.contents), (orc.table, orc.contents) = self.vt.contents(), self.orc.contents()
             checks.append(("contents", vt.contents, orc.contents))
+            if "second_table" in self.features:
+                vt.second, orc.second = self.vt.rows("u"), self.orc.rows("u")
+                checks.append(("contents of u", vt.second, orc.second))
+            if "reader" in self.features:
+                vt.reader = self.vt.contents(self.vt.reader())[1]
+                orc.reader = self.orc.contents(self.orc.reader())[1]
+                # Only whether the other connection can read, not why not: while a transaction
+                # holds the file, a table in an attached database fails differently ("no such
+                # table" from a schema the reader cannot refresh) from one in main (busy).
+                checks.append(("second connection's view", readable(vt.reader), readable(orc.reader)))
         ran = stmt.kind in DML and not (orc.message or "").startswith("no such table")
         if ran or "changes_outside_dml" not in ignore:
             checks.append(("changes", vt.changes, orc.changes))
@@ -950,6 +1079,10 @@ class Pair:
             if aspect not in ignore and a != b:
                 return vt, orc, Divergence(index, stmt, aspect, a, b)
         return vt, orc, None
+
+
+def readable(rows):
+    return "cannot read" if isinstance(rows, str) else rows
 
 
 def statement_text(side, stmt):
@@ -997,14 +1130,18 @@ def run_sequence(target_key, seq, ignore, trace=None):
 # ---------------------------------------------------------------------------------------------
 # Shrinking and reporting
 
-def shrink(target_key, seq, ignore, signature, budget=400):
+def shrink(target_key, seq, ignore, signature, budget=400, seconds=None):
     """Drops statements (then rows of multi-row statements, then content checks) while a divergence
     of the same signature remains, using no feature the profile leaves out (dropping a BEGIN can
-    make a later SAVEPOINT open the transaction). Returns the smaller sequence and its divergence."""
+    make a later SAVEPOINT open the transaction). Returns the smaller sequence and its divergence.
+    At most `budget` runs and `seconds` (CFR_DIFF_SHRINK_SECONDS, default 4)."""
+    if seconds is None:
+        seconds = float(os.environ.get("CFR_DIFF_SHRINK_SECONDS", "4"))
+    deadline = time.monotonic() + seconds
     tries = [0]
 
     def diverges(stmts):
-        if not stmts or tries[0] >= budget:
+        if not stmts or tries[0] >= budget or time.monotonic() > deadline:
             return None
         tries[0] += 1
         run = run_sequence(target_key, seq.with_stmts(stmts), ignore)
@@ -1053,27 +1190,44 @@ def shrink(target_key, seq, ignore, signature, budget=400):
 
 
 def shell_script(run, side, stmts):
-    """One side of a run as a sqlite3 shell script, each statement followed by what it answered."""
+    """One side of a run as a sqlite3 shell script, each statement followed by what it answered.
+    A second connection's reads use the shell's .connection command."""
     target = run.vt_target if side == 0 else run.orc_target
     setup = run.vt_setup if side == 0 else run.orc_setup
-    opening = [".open %s" % target.filename, ".load %s" % SO_PATH]
-    opening += [s.replace(target.dir + os.sep, "") + ";" for s in target.open_statements()]
+
+    def local(sql):
+        return sql.replace(target.dir + os.sep, "") + ";"
+    opening = [".open %s" % target.filename, ".load %s" % SO_PATH] + [local(x) for x in target.open_statements()]
     lines = ["-- %s: in an empty directory, run  sqlite3 < this-file" % target.label]
-    lines += target.script_notes() + opening + [".changes on"] + [s + ";" for s in setup]
+    lines += target.script_notes() + opening + [".changes on"] + [x + ";" for x in setup]
+    reader_open = False
     for i, stmt in enumerate(stmts):
         if stmt.kind == "reopen":
             lines += ["-- close and reopen the database:"] + opening
         else:
             lines.append(statement_text(target, stmt) + ";")
-        if i < len(run.outcomes):
-            out = run.outcomes[i][side]
-            note = "--   -> " + out.describe()
-            if stmt.check and out.table:
-                lines.append("SELECT origin_ip, vendor, region FROM %s ORDER BY origin_ip;" % out.table)
-                note += "; %s holds %r" % (out.table, out.contents)
-            if run.div and i == run.div.index:
-                note += "   <<< the %s differs here" % run.div.aspect
-            lines.append(note)
+        if i >= len(run.outcomes):
+            continue
+        out = run.outcomes[i][side]
+        note = "--   -> " + out.describe()
+        if stmt.check and out.table:
+            lines.append("SELECT origin_ip, vendor, region FROM %s ORDER BY origin_ip;" % out.table)
+            note += "; %s holds %r" % (out.table, out.contents)
+        if out.second is not None:
+            lines.append("SELECT origin_ip, vendor, region FROM u ORDER BY origin_ip;")
+            note += "; u holds %r" % (out.second,)
+        if out.reader is not None:
+            lines.append(".connection 1")
+            if not reader_open:
+                lines += [".open %s" % target.filename, ".load %s" % SO_PATH]
+                lines += [local(x) for x in target.attach_statements()]
+                reader_open = True
+            lines += ["SELECT origin_ip, vendor, region FROM %s ORDER BY origin_ip;" % (out.table or "t"),
+                      ".connection 0"]
+            note += "; a second connection sees %r" % (out.reader,)
+        if run.div and i == run.div.index:
+            note += "   <<< the %s differs here" % run.div.aspect
+        lines.append(note)
     return "\n".join(lines)
 
 
@@ -1102,7 +1256,7 @@ def report(profile, seed, target_key, seq, ignore, div):
 
 ALL = {"invalid", "txn", "savepoint", "savepoint_begin", "update_from", "update_from_invalid", "ddl",
        "ddl_in_txn", "rename", "rename_in_txn", "reopen", "nul", "collate_binary", "modified_on",
-       "sparse_checks", "drop_table", "trigger", "journal"}
+       "sparse_checks", "drop_table", "trigger", "journal", "bulk", "second_table", "reader"}
 
 # name: (features, aspects not compared, share of the sequences)
 PROFILES = {
@@ -1110,16 +1264,17 @@ PROFILES = {
     "autocommit": ({"invalid", "modified_on", "nul", "collate_binary", "trigger"},
                    {"changes", "total_changes"}, 2),
     # changes() and total_changes() after every statement (in and out of transactions).
-    "change_counts": ({"invalid", "modified_on", "txn", "savepoint", "trigger"}, set(), 1),
-    # Explicit transactions with reads of pending writes, savepoints inside BEGIN.
+    "change_counts": ({"invalid", "modified_on", "txn", "savepoint", "trigger", "bulk"}, set(), 1),
+    # Explicit transactions with reads of pending writes, savepoints inside BEGIN, a second table
+    # written in the same transactions, a second connection's view, bulk writes.
     "transactions": ({"invalid", "txn", "savepoint", "update_from", "sparse_checks", "trigger",
-                      "journal"}, {"changes", "total_changes"}, 3),
+                      "journal", "second_table", "reader", "bulk"}, {"changes", "total_changes"}, 3),
     # SAVEPOINT that opens the transaction; UPDATE … FROM failing part-way.
     "savepoints_and_update_from": ({"invalid", "txn", "savepoint", "savepoint_begin", "update_from",
                                     "update_from_invalid"}, {"changes", "total_changes"}, 2),
     # DDL, ALTER TABLE … RENAME, DROP TABLE and reopening the database, also inside transactions.
     "ddl_rename_reopen": ({"invalid", "txn", "savepoint", "ddl", "ddl_in_txn", "rename",
-                           "rename_in_txn", "reopen", "drop_table", "journal"},
+                           "rename_in_txn", "reopen", "drop_table", "journal", "reader"},
                           {"changes", "total_changes"}, 2),
     # Everything at once, every aspect compared.
     "everything": (set(ALL), set(), 2),
@@ -1162,8 +1317,8 @@ class Differential(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         ApiTarget.stop_fake()
-        for line in cls.timings:
-            print(line, file=sys.stderr)
+        if cls.timings:
+            print("\n" + "\n".join(cls.timings), file=sys.stderr)
 
     def run_profile(self, profile, target_key):
         only = env_list("CFR_DIFF_PROFILES")
