@@ -87,7 +87,7 @@ Environment variables:
   CFR_DIFF_TARGET=T,U      local (default), local-temp, local-attached, api-v1, api-v2, or all
   CFR_DIFF_AVOID=f,g       generate no statements with these features, to look past known
                            divergences, e.g. nul,collate_binary,savepoint_begin,update_from_invalid,
-                           ddl_in_txn,rename_in_txn
+                           ddl_in_txn,rename_in_txn (and staging_spellings for API tables)
   CFR_DIFF_IGNORE=a,b      do not compare these aspects (error, result, autocommit, contents,
                            "contents of u", "second connection's view", changes, total_changes,
                            remote); changes_outside_dml compares changes() only right after
@@ -305,9 +305,9 @@ class Gen:
 
     # ---- writes
     def insert_values(self):
-        r = self.r
         conflict = self.conflict()
-        if self.chance(0.01):  # every column NULL: refused by both (not under OR IGNORE: no row to guard)
+        if self.chance(0.01):
+            # Every column NULL: refused by both (not under OR IGNORE: there is no value to guard).
             return Stmt("insert", "INSERT%s INTO %s DEFAULT VALUES" % (self.no_ignore(conflict), self.name))
         verb = "REPLACE" if conflict == " OR REPLACE" and self.chance(0.4) else "INSERT" + conflict
         ignore = conflict == " OR IGNORE"
@@ -337,9 +337,9 @@ class Gen:
                                  row["modified_on"] if "modified_on" in cols else "NULL",
                                  ipc(e) if col == "origin_ip" else e)
                 return ipc(e) if col == "origin_ip" else e
-            vt = head + ", ".join("(%s)" % ", ".join(cell(r_, c, False) for c in cols) for r_ in rows_)
-            orc = head + ", ".join("(%s)" % ", ".join(cell(r_, c, True) for c in cols) for r_ in rows_)
-            return vt, orc
+            def values(oracle):
+                return ", ".join("(%s)" % ", ".join(cell(row, c, oracle) for c in cols) for row in rows_)
+            return head + values(False), head + values(True)
         vt, orc = build(rows)
         return Stmt("insert", vt, orc, rows=rows, build=build)
 
@@ -432,10 +432,14 @@ class Gen:
         from the rows as they were before the statement, an ordinary table's from each row as it
         is when its turn comes (after REPLACE may have deleted or refilled it). SQL leaves this
         open (OR REPLACE is SQLite's), so such statements are not generated."""
-        return self.r.choice(["", " OR IGNORE", " OR FAIL", " OR ABORT"]) if conflict == " OR REPLACE" else conflict
+        if conflict != " OR REPLACE":
+            return conflict
+        return self.r.choice(["", " OR IGNORE", " OR FAIL", " OR ABORT"])
 
     def no_ignore(self, conflict):
-        return self.r.choice(["", " OR FAIL", " OR ABORT"]) if conflict == " OR IGNORE" else conflict
+        if conflict != " OR IGNORE":
+            return conflict
+        return self.r.choice(["", " OR FAIL", " OR ABORT"])
 
     def _update_stmt(self, kind, conflict, ignore, sets, from_, where, table=None, ignore_ok=False):
         if ignore_ok:
@@ -473,15 +477,16 @@ class Gen:
         n = self.name
         r = self.r
         sql = self.weighted([
-            (6, lambda: "SELECT origin_ip, vendor, region FROM %s WHERE %s ORDER BY origin_ip" % (n, self.where())),
+            (6, lambda: "SELECT origin_ip, vendor, region FROM %s WHERE %s ORDER BY origin_ip"
+             % (n, self.where())),
             (3, lambda: "SELECT count(*), min(origin_ip), max(origin_ip) FROM %s" % n),
             (2, lambda: "SELECT vendor, count(*) FROM %s GROUP BY vendor ORDER BY vendor" % n),
             (2, lambda: "SELECT origin_ip FROM %s ORDER BY origin_ip DESC LIMIT %d OFFSET %d"
              % (n, r.randint(1, 3), r.randint(0, 2))),
-            (1, lambda: "SELECT a.origin_ip, b.origin_ip FROM %s AS a JOIN %s AS b ON a.vendor = b.vendor "
-             "AND a.origin_ip < b.origin_ip ORDER BY 1, 2" % (n, n)),
-            (2, lambda: "SELECT s.id, %s.vendor, %s.region FROM staging AS s LEFT JOIN %s ON %s.origin_ip = s.ip "
-             "WHERE s.batch = %d ORDER BY s.id" % (n, n, n, n, r.randint(1, 4))),
+            (1, lambda: "SELECT a.origin_ip, b.origin_ip FROM %s AS a JOIN %s AS b "
+             "ON a.vendor = b.vendor AND a.origin_ip < b.origin_ip ORDER BY 1, 2" % (n, n)),
+            (2, lambda: "SELECT s.id, %s.vendor, %s.region FROM staging AS s LEFT JOIN %s "
+             "ON %s.origin_ip = s.ip WHERE s.batch = %d ORDER BY s.id" % (n, n, n, n, r.randint(1, 4))),
             (2, lambda: "SELECT origin_ip, vendor FROM %s WHERE origin_ip IN (%s) ORDER BY 1"
              % (n, ", ".join(self.ip() for _ in range(3)))),
         ])()
@@ -532,8 +537,7 @@ class Gen:
         return Stmt("bulk", text(False), text(True))
 
     def second(self):
-        """Writes to a second local table u in the same transactions."""
-        r = self.r
+        """Writes to a second table u in the same transactions."""
         what = self.weighted([(3, "copy"), (2, "delete"), (2, "update"), (2, "insert")])
         if what == "copy":
             sql = ("INSERT OR REPLACE INTO u(origin_ip, vendor, region) SELECT origin_ip, vendor, region "
@@ -547,10 +551,9 @@ class Gen:
                                      {"vendor": v, "region": reg}, "", self.where(), table="u")
             return stmt
         v, reg = self.pair()
-        conflict = self.no_ignore(self.conflict())
+        head = "INSERT%s INTO u(origin_ip, vendor, region) VALUES " % self.no_ignore(self.conflict())
         ip = self.ip()
-        return Stmt("second", "INSERT%s INTO u(origin_ip, vendor, region) VALUES (%s, %s, %s)" % (conflict, ip, v, reg),
-                    "INSERT%s INTO u(origin_ip, vendor, region) VALUES (%s, %s, %s)" % (conflict, ipc(ip), v, reg))
+        return Stmt("second", head + "(%s, %s, %s)" % (ip, v, reg), head + "(%s, %s, %s)" % (ipc(ip), v, reg))
 
     def drop(self):
         self.table_exists = False
@@ -676,7 +679,8 @@ class Gen:
             out.append(self.commit() if self.chance(0.7) else self.rollback())
         check_every = "sparse_checks" not in self.f or self.chance(0.5)
         for i, s in enumerate(out):
-            s.check = check_every or s.kind in ("commit", "rollback", "release", "reopen") or i == len(out) - 1
+            s.check = (check_every or s.kind in ("commit", "rollback", "release", "reopen")
+                       or i == len(out) - 1)
         return out
 
     def staging(self):
@@ -686,7 +690,9 @@ class Gen:
         for batch in (1, 2, 3, 4):
             ips = self.r.sample(IPS, self.r.randint(2, 5))
             for k, ip in enumerate(ips):
-                spelled = self.r.choice(SPELLINGS.get(ip, [ip])) if self.chance(0.25) else ip
+                spelled = ip
+                if self.chance(0.25) and "staging_spellings" in self.f:
+                    spelled = self.r.choice(SPELLINGS.get(ip, [ip]))
                 v, reg = self.r.choice(PAIRS)
                 v, reg = q(v), q(reg)
                 if batch >= 3 and k == len(ips) // 2 + (batch == 4):
@@ -777,7 +783,8 @@ class Target:
     def table_name(self):
         """The table's current name: t, or t2 after a rename (None when dropped)."""
         names = {r[0] for r in self.conn.execute(
-            "SELECT name FROM \"%s\".sqlite_schema WHERE name IN ('t', 't2') AND type = 'table'" % self.schema)}
+            "SELECT name FROM \"%s\".sqlite_schema WHERE name IN ('t', 't2') AND type = 'table'"
+            % self.schema)}
         return "t" if "t" in names else ("t2" if "t2" in names else None)
 
     def contents(self, conn=None):
@@ -794,7 +801,8 @@ class Target:
         except sqlite3.Error as e:
             return "error %s: %s" % (code_name(e), e)
 
-    def remote_state(self):
+    def remote_state(self, name="t"):
+        """The table's contents as its remote store holds them (None: no remote store)."""
         return None
 
     def script_notes(self):
@@ -849,7 +857,9 @@ class LocalTarget(Target):
         return out
 
     def attach_statements(self):
-        return ["ATTACH %s AS aux" % q(os.path.join(self.dir, "vtab-aux.db"))] if self.schema == "aux" else []
+        if self.schema != "aux":
+            return []
+        return ["ATTACH %s AS aux" % q(os.path.join(self.dir, "vtab-aux.db"))]
 
     def create_sql(self, name):
         prefix = "" if self.schema == "main" else self.schema + "."
@@ -901,15 +911,19 @@ class ApiTarget(Target):
         self.ensure_fake()
         return super().connect()
 
+    def zone(self, name):
+        """t (or t2) is the test zone; the second table u another zone."""
+        return self.module.OTHER_ZONE if name == "u" else self.module.ZONE
+
     def create_sql(self, name):
         return ("CREATE VIRTUAL TABLE %s USING origin_cloud_regions(zone_id='%s', api='%s')"
-                % (name, self.module.ZONE, self.api))
+                % (name, self.zone(name), self.api))
 
     def supported_pairs(self):
         return [(v, r["name"]) for v, regions in self.fake.regions["vendors"].items() for r in regions]
 
-    def remote_state(self):
-        return self.fake.state(self.module.ZONE)
+    def remote_state(self, name="t"):
+        return self.fake.state(self.zone(name))
 
     def script_notes(self):
         return ["-- Needs the fake API with test_api_store.py's zone region list and an empty zone:",
@@ -1001,7 +1015,8 @@ class Pair:
         self.vt.connect()
         if self.vt.remote:
             self.vt.fake.reset()
-        self.orc = OracleTarget(directory, candidate_pairs() & set(self.vt.supported_pairs()), seq.journal)
+        pairs = candidate_pairs() & set(self.vt.supported_pairs())
+        self.orc = OracleTarget(directory, pairs, seq.journal)
         self.orc.connect()
         self.vt_setup = self.vt.setup(seq.staging, seq.features)
         self.orc_setup = self.orc.setup(seq.staging, seq.features)
@@ -1075,6 +1090,8 @@ class Pair:
             vt.remote = self.vt.remote_state()
             orc.remote = orc.contents if orc.contents is not None else self.orc.contents()[1]
             checks.append(("remote", vt.remote, orc.remote))
+            if "second_table" in self.features:
+                checks.append(("remote of u", self.vt.remote_state("u"), self.orc.rows("u")))
         for aspect, a, b in checks:
             if aspect not in ignore and a != b:
                 return vt, orc, Divergence(index, stmt, aspect, a, b)
@@ -1115,7 +1132,8 @@ def run_sequence(target_key, seq, ignore, trace=None):
             vt, orc, div = pair.step(i, stmt, ignore)
             run.outcomes.append((vt, orc))
             if trace:
-                trace("%3d %-70s\n      vt:  %s\n      orc: %s" % (i, stmt.label()[:70], vt.describe(), orc.describe()))
+                trace("%3d %-70s\n      vt:  %s\n      orc: %s"
+                      % (i, stmt.label()[:70], vt.describe(), orc.describe()))
             if div:
                 run.div = div
                 break
@@ -1197,7 +1215,8 @@ def shell_script(run, side, stmts):
 
     def local(sql):
         return sql.replace(target.dir + os.sep, "") + ";"
-    opening = [".open %s" % target.filename, ".load %s" % SO_PATH] + [local(x) for x in target.open_statements()]
+    opening = [".open %s" % target.filename, ".load %s" % SO_PATH]
+    opening += [local(x) for x in target.open_statements()]
     lines = ["-- %s: in an empty directory, run  sqlite3 < this-file" % target.label]
     lines += target.script_notes() + opening + [".changes on"] + [x + ";" for x in setup]
     reader_open = False
@@ -1256,25 +1275,28 @@ def report(profile, seed, target_key, seq, ignore, div):
 
 ALL = {"invalid", "txn", "savepoint", "savepoint_begin", "update_from", "update_from_invalid", "ddl",
        "ddl_in_txn", "rename", "rename_in_txn", "reopen", "nul", "collate_binary", "modified_on",
-       "sparse_checks", "drop_table", "trigger", "journal", "bulk", "second_table", "reader"}
+       "sparse_checks", "drop_table", "trigger", "journal", "bulk", "second_table", "reader",
+       "staging_spellings"}
 
 # name: (features, aspects not compared, share of the sequences)
+BASE = {"invalid", "staging_spellings"}
 PROFILES = {
     # Single statements in autocommit: conflicts, invalid rows, OR clauses, moves, deletes.
-    "autocommit": ({"invalid", "modified_on", "nul", "collate_binary", "trigger"},
+    "autocommit": (BASE | {"modified_on", "nul", "collate_binary", "trigger", "update_from",
+                           "update_from_invalid"},
                    {"changes", "total_changes"}, 2),
     # changes() and total_changes() after every statement (in and out of transactions).
-    "change_counts": ({"invalid", "modified_on", "txn", "savepoint", "trigger", "bulk"}, set(), 1),
+    "change_counts": (BASE | {"modified_on", "txn", "savepoint", "trigger", "bulk"}, set(), 1),
     # Explicit transactions with reads of pending writes, savepoints inside BEGIN, a second table
     # written in the same transactions, a second connection's view, bulk writes.
-    "transactions": ({"invalid", "txn", "savepoint", "update_from", "sparse_checks", "trigger",
-                      "journal", "second_table", "reader", "bulk"}, {"changes", "total_changes"}, 3),
+    "transactions": (BASE | {"txn", "savepoint", "update_from", "sparse_checks", "trigger", "journal",
+                             "second_table", "reader", "bulk"}, {"changes", "total_changes"}, 3),
     # SAVEPOINT that opens the transaction; UPDATE … FROM failing part-way.
-    "savepoints_and_update_from": ({"invalid", "txn", "savepoint", "savepoint_begin", "update_from",
-                                    "update_from_invalid"}, {"changes", "total_changes"}, 2),
+    "savepoints_and_update_from": (BASE | {"txn", "savepoint", "savepoint_begin", "update_from",
+                                           "update_from_invalid"}, {"changes", "total_changes"}, 2),
     # DDL, ALTER TABLE … RENAME, DROP TABLE and reopening the database, also inside transactions.
-    "ddl_rename_reopen": ({"invalid", "txn", "savepoint", "ddl", "ddl_in_txn", "rename",
-                           "rename_in_txn", "reopen", "drop_table", "journal", "reader"},
+    "ddl_rename_reopen": (BASE | {"txn", "savepoint", "ddl", "ddl_in_txn", "rename", "rename_in_txn",
+                                  "reopen", "drop_table", "journal", "reader"},
                           {"changes", "total_changes"}, 2),
     # Everything at once, every aspect compared.
     "everything": (set(ALL), set(), 2),
@@ -1340,7 +1362,8 @@ class Differential(unittest.TestCase):
         else:
             share = PROFILES[profile][2]
             default = DEFAULT_SEQUENCES * share // sum(p[2] for p in PROFILES.values())
-            seeds = range(int(seed_env), int(seed_env) + int(os.environ.get("CFR_DIFF_SEQUENCES", default)))
+            count = int(os.environ.get("CFR_DIFF_SEQUENCES", default))
+            seeds = range(int(seed_env), int(seed_env) + count)
         stats = {} if os.environ.get("CFR_DIFF_STATS") == "1" else None
         max_reports = int(os.environ.get("CFR_DIFF_REPORT", "1"))
         keep_going = os.environ.get("CFR_DIFF_KEEP_GOING") == "1"
@@ -1357,7 +1380,8 @@ class Differential(unittest.TestCase):
                 continue
             divergent += 1
             signatures.setdefault(run.div.signature, []).append(seed)
-            if len(reports) < max_reports and (trace or run.div.signature not in [s for s, _ in reports]):
+            new = trace or run.div.signature not in [s for s, _ in reports]
+            if len(reports) < max_reports and new:
                 reports.append((run.div.signature, report(profile, seed, target_key, seq, ignore, run.div)))
             if not keep_going and len(reports) >= max_reports:
                 break
@@ -1377,8 +1401,8 @@ def count_statements(stats, stmts, outcomes):
         key = (stmt.kind + (" in txn" if orc.in_txn else ""), orc.error or "ok")
         stats[key] = stats.get(key, 0) + 1
         if isinstance(orc.contents, list):
-            stats[("rows at checks", "sum")] = stats.get(("rows at checks", "sum"), 0) + len(orc.contents)
-            stats[("rows at checks", "n")] = stats.get(("rows at checks", "n"), 0) + 1
+            for key, n in ((("rows at checks", "sum"), len(orc.contents)), (("rows at checks", "n"), 1)):
+                stats[key] = stats.get(key, 0) + n
 
 
 def add_tests():
