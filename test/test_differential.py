@@ -87,7 +87,8 @@ Environment variables:
   CFR_DIFF_TARGET=T,U      local (default), local-temp, local-attached, api-v1, api-v2, or all
   CFR_DIFF_AVOID=f,g       generate no statements with these features, to look past known
                            divergences, e.g. nul,collate_binary,savepoint_begin,update_from_invalid,
-                           ddl_in_txn,rename_in_txn (and staging_spellings for API tables)
+                           ddl_in_txn,rename_in_txn,create_in_txn (and staging_spellings for API
+                           tables)
   CFR_DIFF_IGNORE=a,b      do not compare these aspects (error, result, autocommit, contents,
                            "contents of u", "second connection's view", changes, total_changes,
                            remote); changes_outside_dml compares changes() only right after
@@ -98,7 +99,7 @@ Environment variables:
   CFR_DIFF_STATS=1         print how often each kind of statement ran, and how it ended
 Example, many sequences past today's known divergences:
   CFR_DIFF_SEQUENCES=2000 CFR_DIFF_KEEP_GOING=1 CFR_DIFF_IGNORE=total_changes,changes_outside_dml \
-  CFR_DIFF_AVOID=nul,collate_binary,savepoint_begin,update_from_invalid,ddl_in_txn,rename_in_txn \
+  CFR_DIFF_AVOID=nul,collate_binary,savepoint_begin,update_from_invalid,ddl_in_txn,rename_in_txn,create_in_txn \
   /usr/bin/python3 test/test_differential.py build/cfregions.so
 """
 
@@ -617,7 +618,7 @@ class Gen:
             choices.append((2, self.ddl))
         if "rename" in f and (self.in_txn is False or "rename_in_txn" in f):
             choices.append((1, self.rename))
-        if "drop_table" in f and (self.in_txn is False or "ddl_in_txn" in f):
+        if "drop_table" in f and (self.in_txn is False or "create_in_txn" in f):
             choices.append((1, self.drop) if self.table_exists else (10, self.create))
         if "trigger" in f:
             choices.append((3, self.feed))
@@ -1062,7 +1063,7 @@ class Pair:
         # Features that depend on the state a statement runs in (shrinking must not bring them in).
         if self.orc.conn.in_transaction:
             if stmt.kind in ("ddl", "rename", "drop", "create"):
-                self.used.add(("rename" if stmt.kind == "rename" else "ddl") + "_in_txn")
+                self.used.add({"ddl": "ddl", "rename": "rename"}.get(stmt.kind, "create") + "_in_txn")
         elif stmt.kind == "savepoint":
             self.used.add("savepoint_begin")
         vt = self.run_one(self.vt, stmt)
@@ -1276,7 +1277,7 @@ def report(profile, seed, target_key, seq, ignore, div):
 ALL = {"invalid", "txn", "savepoint", "savepoint_begin", "update_from", "update_from_invalid", "ddl",
        "ddl_in_txn", "rename", "rename_in_txn", "reopen", "nul", "collate_binary", "modified_on",
        "sparse_checks", "drop_table", "trigger", "journal", "bulk", "second_table", "reader",
-       "staging_spellings"}
+       "staging_spellings", "create_in_txn"}
 
 # name: (features, aspects not compared, share of the sequences)
 BASE = {"invalid", "staging_spellings"}
@@ -1296,7 +1297,7 @@ PROFILES = {
                                            "update_from_invalid"}, {"changes", "total_changes"}, 2),
     # DDL, ALTER TABLE … RENAME, DROP TABLE and reopening the database, also inside transactions.
     "ddl_rename_reopen": (BASE | {"txn", "savepoint", "ddl", "ddl_in_txn", "rename", "rename_in_txn",
-                                  "reopen", "drop_table", "journal", "reader"},
+                                  "reopen", "drop_table", "create_in_txn", "journal", "reader"},
                           {"changes", "total_changes"}, 2),
     # Everything at once, every aspect compared.
     "everything": (set(ALL), set(), 2),
