@@ -685,8 +685,9 @@ class Gen:
         return out
 
     def staging(self):
-        """The staging table's rows: batches 1-2 valid, 3-4 with an invalid row part-way, IPs
-        distinct within a batch (so that UPDATE … FROM matches each target row once)."""
+        """The staging table's rows: batches 1-2 valid, batch 3 (and most often 4) with an invalid
+        row part-way; IPs distinct within a batch (so that UPDATE … FROM matches each target row
+        once), sometimes spelled otherwise."""
         rows = []
         for batch in (1, 2, 3, 4):
             ips = self.r.sample(IPS, self.r.randint(2, 5))
