@@ -69,7 +69,7 @@ can change), or SQL leaves the outcome open:
 
 Targets (CFR_DIFF_TARGET): `local` (the main database), `local-temp` (`temp.t`), `local-attached`
 (a table in an ATTACHed database), `api-v1` and `api-v2` (the fake Cloudflare API, started once
-through test_api_store.Fake, with that test's zone region list). A target is a Target subclass:
+through test/support's Fake, with the tests' zone region list). A target is a Target subclass:
 connect/reopen, create_sql(name), supported_pairs(), remote_state() (what must equal the oracle
 after each COMMIT), and the generator features it cannot take part in.
 
@@ -115,11 +115,10 @@ import tempfile
 import time
 import unittest
 
-import testlib
+from support import cases, fake as fake_support
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SO_PATH = os.path.join(ROOT, "build", "cfregions.so")  # replaced by argv[1]
 
 SQLITE_ERROR_NAMES = {1: "SQLITE_ERROR", 5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 7: "SQLITE_NOMEM",
                       8: "SQLITE_READONLY", 10: "SQLITE_IOERR", 11: "SQLITE_CORRUPT",
@@ -734,7 +733,7 @@ class Target:
     def _open(self, statements, timeout=5.0):
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         conn.enable_load_extension(True)
-        conn.load_extension(SO_PATH)
+        conn.load_extension(cases.so_path())
         conn.enable_load_extension(False)
         for sql in statements:
             conn.execute(sql).fetchall()
@@ -873,7 +872,7 @@ class LocalTarget(Target):
 
 class ApiTarget(Target):
     """An API table in front of the fake Cloudflare API (test/fake_cloudflare.py, started through
-    test_api_store.Fake, with the zone region list those tests use). One fake serves the whole run;
+    test/support's Fake, with the zone region list the tests use). One fake serves the whole run;
     each sequence starts from an empty zone. The zone must equal the oracle's contents whenever no
     transaction is open."""
 
@@ -894,12 +893,11 @@ class ApiTarget(Target):
     @classmethod
     def ensure_fake(cls):
         if cls.fake is None:
-            import test_api_store
-            cls.module = test_api_store
+            cls.module = fake_support
             for k in [k for k in os.environ if k.startswith("CLOUDFLARE_")]:
                 del os.environ[k]
-            cls.fake = test_api_store.Fake()
-            os.environ["CLOUDFLARE_API_TOKEN"] = test_api_store.TOKEN
+            cls.fake = fake_support.Fake()
+            os.environ["CLOUDFLARE_API_TOKEN"] = fake_support.TOKEN
             os.environ["CLOUDFLARE_BASE_URL"] = cls.fake.api_url
         return cls.fake
 
@@ -928,7 +926,7 @@ class ApiTarget(Target):
         return self.fake.state(self.zone(name))
 
     def script_notes(self):
-        return ["-- Needs the fake API with test_api_store.py's zone region list and an empty zone:",
+        return ["-- Needs the fake API with test/support/fake.py's zone region list and an empty zone:",
                 "--   python3 test/fake_cloudflare.py --port 0 --port-file PORT --regions REGIONS.json",
                 "--   export CLOUDFLARE_BASE_URL=http://127.0.0.1:$(cat PORT)/client/v4 "
                 "CLOUDFLARE_API_TOKEN=test-token"]
@@ -1217,7 +1215,7 @@ def shell_script(run, side, stmts):
 
     def local(sql):
         return sql.replace(target.dir + os.sep, "") + ";"
-    opening = [".open %s" % target.filename, ".load %s" % SO_PATH]
+    opening = [".open %s" % target.filename, ".load %s" % cases.so_path()]
     opening += [local(x) for x in target.open_statements()]
     lines = ["-- %s: in an empty directory, run  sqlite3 < this-file" % target.label]
     lines += target.script_notes() + opening + [".changes on"] + [x + ";" for x in setup]
@@ -1240,7 +1238,7 @@ def shell_script(run, side, stmts):
         if out.reader is not None:
             lines.append(".connection 1")
             if not reader_open:
-                lines += [".open %s" % target.filename, ".load %s" % SO_PATH]
+                lines += [".open %s" % target.filename, ".load %s" % cases.so_path()]
                 lines += [local(x) for x in target.attach_statements()]
                 reader_open = True
             lines += ["SELECT origin_ip, vendor, region FROM %s ORDER BY origin_ip;" % (out.table or "t"),
@@ -1330,7 +1328,7 @@ class Differential(unittest.TestCase):
         # The IP spellings the generator uses must be what ip_canonical() says they are.
         conn = sqlite3.connect(":memory:")
         conn.enable_load_extension(True)
-        conn.load_extension(SO_PATH)
+        conn.load_extension(cases.so_path())
         for canonical, spellings in SPELLINGS.items():
             for s in spellings + [canonical]:
                 got = conn.execute("SELECT ip_canonical(?)", (s,)).fetchone()[0]
@@ -1420,7 +1418,7 @@ add_tests()
 
 
 def main():
-    testlib.run_unittests(globals(), SO_PATH)
+    cases.main()
 
 
 if __name__ == "__main__":

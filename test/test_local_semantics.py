@@ -18,11 +18,10 @@ import sqlite3
 import tempfile
 import unittest
 
-import testlib
+from support import cases
 import test_differential
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SO_PATH = os.path.join(os.path.dirname(HERE), "build", "cfregions.so")  # replaced by argv[1]
 
 SQLITE_CONSTRAINT = 19
 SQLITE_ERROR = 1
@@ -34,7 +33,7 @@ class Side:
     def __init__(self, path, create_sql):
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.enable_load_extension(True)
-        self.conn.load_extension(SO_PATH)
+        self.conn.load_extension(cases.so_path())
         self.conn.enable_load_extension(False)
         self.conn.execute(create_sql)
 
@@ -232,7 +231,7 @@ class ApiTableJoinOnOtherSpellings(unittest.TestCase):
 
 
 def main():
-    testlib.run_unittests(globals(), SO_PATH)
+    cases.main()
 
 
 if __name__ == "__main__":
