@@ -35,6 +35,8 @@ typedef struct cfr_table {
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
   const char *journal;       /* the owner's COMMIT journal when the store cannot roll back; or NULL */
+  sqlite3_stmt *statement;   /* the write statement last seen in xUpdate, and which run of it */
+  int statement_run;
 } cfr_table;
 
 /* Column numbers (zone_id is hidden). */

@@ -186,36 +186,79 @@ static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
   return rc;
 }
 
-/* The view writes go to: the transaction's (xBegin took a reference). */
+/* The view writes go to: the transaction's (xBegin took a reference). A table created inside the
+** transaction joined it without xBegin (SQLite adds it at CREATE): its first write begins here. */
 static int view_for_write(cfr_table *tab, cfr_view **view) {
+  *view = NULL;
+  if (tab->tx == CFR_TX_NONE) {
+    int rc = cfr_table_begin(tab);
+    if (rc != SQLITE_OK) return rc;
+  }
   *view = write_view(tab);
   if (!*view) return cfr_vtab_error(tab->owner, SQLITE_MISUSE, "%s: write outside a transaction", tab->name);
   assert(tab->tx == CFR_TX_OPEN);
   return SQLITE_OK;
 }
 
+/* The write statement running now (the one calling xUpdate), and which run of it. */
+static sqlite3_stmt *writing_statement(sqlite3 *db, int *run) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    if (!sqlite3_stmt_busy(s) || sqlite3_stmt_readonly(s)) continue;
+    *run = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+    return s;
+  }
+  *run = 0;
+  return NULL;
+}
+
+/* Notes the start of each write statement in the view, so that its writes can be taken back. */
+static void follow_statement(cfr_table *tab, cfr_view *view) {
+  int run;
+  sqlite3_stmt *stmt = writing_statement(tab->db, &run);
+  if (stmt && stmt == tab->statement && run == tab->statement_run) return;
+  tab->statement = stmt;
+  tab->statement_run = run;
+  cfr_view_statement(view);
+}
+
+/* A row that fails aborts its statement (unless OR FAIL keeps what came before, or OR IGNORE skips
+** the row): the statement's earlier rows are taken back here, because SQLite does not ask every
+** statement's virtual tables to roll back (UPDATE … FROM on 3.40 opens no savepoint for them). */
+static int finish_row(cfr_table *tab, cfr_view *view, int rc) {
+  if (view) cfr_table_note_size(tab, view);
+  if (rc == SQLITE_OK || !view) return rc;
+  int mode = sqlite3_vtab_on_conflict(tab->db);
+  int skipped = mode == SQLITE_IGNORE && rc == SQLITE_CONSTRAINT;
+  if (mode != SQLITE_FAIL && !skipped) cfr_view_statement_undo(view);
+  return rc;
+}
+
 int cfr_table_insert(cfr_table *tab, sqlite3_value **cols) {
   cfr_view *view;
   int rc = view_for_write(tab, &view);
-  if (rc == SQLITE_OK) rc = insert_row(tab, view, cols);
-  if (view) cfr_table_note_size(tab, view);
-  return rc;
+  if (rc == SQLITE_OK) {
+    follow_statement(tab, view);
+    rc = insert_row(tab, view, cols);
+  }
+  return finish_row(tab, view, rc);
 }
 
 int cfr_table_update(cfr_table *tab, const char *old_ip, sqlite3_value **cols) {
   cfr_view *view;
   int rc = view_for_write(tab, &view);
-  if (rc == SQLITE_OK) rc = update_row(tab, view, old_ip, cols);
-  if (view) cfr_table_note_size(tab, view);
-  return rc;
+  if (rc == SQLITE_OK) {
+    follow_statement(tab, view);
+    rc = update_row(tab, view, old_ip, cols);
+  }
+  return finish_row(tab, view, rc);
 }
 
 int cfr_table_delete(cfr_table *tab, const char *old_ip) {
   cfr_view *view;
   int rc = view_for_write(tab, &view);
+  if (rc == SQLITE_OK) follow_statement(tab, view);
   if (rc == SQLITE_OK && old_ip) rc = delete_row(tab, view, old_ip);
-  if (view) cfr_table_note_size(tab, view);
-  return rc;
+  return finish_row(tab, view, rc);
 }
 
 /* ---- transactions ---- */

@@ -29,6 +29,8 @@ struct cfr_view {
   int nundo, undo_capacity;
   int *marks;             /* journal length at each open savepoint level */
   int nmarks, mark_capacity;
+  int in_statement;       /* a statement's writes are journaled (cfr_view_statement) */
+  int statement_mark;     /* journal length when the statement began */
   int *order;             /* every row index in address order, for the first `ordered` rows */
   int ordered;            /* rows the order covers: valid while it equals nrows */
 };
@@ -175,7 +177,8 @@ int cfr_view_add_known(cfr_view *view, const char *origin_ip, const cfr_mapping 
 }
 
 static int journal(cfr_view *view, int row) {
-  if (view->nmarks == 0) return SQLITE_OK;  /* no savepoint open: nothing to undo to */
+  /* Nothing to undo to without a savepoint or a statement in progress. */
+  if (view->nmarks == 0 && !view->in_statement) return SQLITE_OK;
   if (view->nundo == view->undo_capacity) {
     int capacity = view->undo_capacity ? view->undo_capacity * 2 : 64;
     undo_entry *undo = sqlite3_realloc64(view->undo, (sqlite3_uint64)capacity * sizeof(undo_entry));
@@ -231,7 +234,23 @@ void cfr_view_savepoint(cfr_view *view, int level) {
 void cfr_view_release(cfr_view *view, int level) {
   if (level < 0) level = 0;
   if (level < view->nmarks) view->nmarks = level;
+  if (view->nmarks == 0 && !view->in_statement) view->nundo = 0;
+}
+
+/* Entries before the statement's mark are needed only for savepoints; without one they are
+** dropped, so the journal holds at most one statement's writes. */
+void cfr_view_statement(cfr_view *view) {
   if (view->nmarks == 0) view->nundo = 0;
+  view->in_statement = 1;
+  view->statement_mark = view->nundo;
+}
+
+void cfr_view_statement_undo(cfr_view *view) {
+  if (!view->in_statement) return;
+  while (view->nundo > view->statement_mark) {
+    view->nundo--;
+    assign(view, view->undo[view->nundo].row, &view->undo[view->nundo].previous);
+  }
 }
 
 void cfr_view_rollback_to(cfr_view *view, int level) {
@@ -247,12 +266,15 @@ void cfr_view_rollback_to(cfr_view *view, int level) {
     assign(view, view->undo[view->nundo].row, &view->undo[view->nundo].previous);
   }
   if (level < view->nmarks) view->nmarks = level + 1;
+  if (view->statement_mark > view->nundo) view->statement_mark = view->nundo;
 }
 
 void cfr_view_discard_changes(cfr_view *view) {
   for (int r = 0; r < view->nrows; r++) assign(view, r, &view->rows[r].base);
   view->nundo = 0;
   view->nmarks = 0;
+  view->in_statement = 0;
+  view->statement_mark = 0;
 }
 
 static int compare_rows(const void *a, const void *b) {

@@ -60,6 +60,11 @@ int cfr_view_has_changes(const cfr_view *view);
 void cfr_view_savepoint(cfr_view *view, int level);
 void cfr_view_release(cfr_view *view, int level);
 void cfr_view_rollback_to(cfr_view *view, int level);
+/* A write statement begins: its writes are journaled, so that cfr_view_statement_undo can take
+** them back when it fails (SQLite opens no savepoint around some statements, e.g. UPDATE … FROM
+** on a virtual table in 3.40). */
+void cfr_view_statement(cfr_view *view);
+void cfr_view_statement_undo(cfr_view *view);
 /* Forgets every pending write (ROLLBACK). */
 void cfr_view_discard_changes(cfr_view *view);
 
