@@ -174,7 +174,8 @@ static void a_v1_result_is_unwrapped_to_its_value(void) {
   decoded d = decode_body(200, "{'errors': [], 'messages': [], 'success': true, 'result': "
                                "{'editable': true, 'id': 'origin_public_cloud_region', "
                                "'modified_on': '2026-03-01T12:00:00Z', 'value': "
-                               "{'origin-ip': '192.0.2.1', 'region': 'us-east-1', 'vendor': 'aws'}}}",
+                               "{'origin-ip': '192.0.2.1', 'region': 'us-east-1', "
+                               "'vendor': 'aws'}}}",
                           1, PLENTY);
   CHECK_INT(d.rc, SQLITE_OK);
   CHECK(d.err == NULL);
@@ -184,8 +185,8 @@ static void a_v1_result_is_unwrapped_to_its_value(void) {
   CHECK_INT(d.answer.status, 200);
   CHECK_INT(d.answer.error_code, 0);
   decoded_clear(&d);
-  CHECK(d.answer.root == NULL && d.answer.result == NULL); /* cleared answers can be cleared again */
-  cfr_api_answer_clear(&d.answer);
+  CHECK(d.answer.root == NULL && d.answer.result == NULL);
+  cfr_api_answer_clear(&d.answer); /* a cleared answer can be cleared again */
 }
 
 static void a_v2_result_is_taken_as_it_is(void) {
@@ -197,7 +198,8 @@ static void a_v2_result_is_taken_as_it_is(void) {
   CHECK_STR(json_string_value(json_object_get(d.answer.result, "value")), "not a wrapper");
   decoded_clear(&d);
   /* A v1 listing's value is an array; an empty zone answers []. */
-  d = decode_body(200, "{'success': true, 'result': {'modified_on': null, 'value': []}}", 1, PLENTY);
+  d = decode_body(200, "{'success': true, 'result': {'modified_on': null, 'value': []}}", 1,
+                  PLENTY);
   CHECK_INT(d.rc, SQLITE_OK);
   CHECK(json_is_array(d.answer.result) && json_array_size(d.answer.result) == 0);
   decoded_clear(&d);
@@ -219,7 +221,8 @@ static void a_null_result_is_judged_by_its_reader(void) {
   cfr_mapping m;
   cfr_change c = change("192.0.2.1", "aws", "us-east-1");
   char *err = NULL;
-  CHECK_INT(cfr_api_entries(cfr_api_dialect_for(2), d.answer.result, 10, &list, &err), SQLITE_ERROR);
+  CHECK_INT(cfr_api_entries(cfr_api_dialect_for(2), d.answer.result, 10, &list, &err),
+            SQLITE_ERROR);
   CHECK_CONTAINS(err, "not an array");
   sqlite3_free(err);
   err = NULL;
@@ -238,8 +241,9 @@ static void a_null_result_is_judged_by_its_reader(void) {
 
 static void success_false_quotes_the_error_codes_and_messages(void) {
   decoded d = decode_v2(400, "{'success': false, 'result': null, 'messages': [], 'errors': "
-                             "[{'code': 1157, 'message': 'The vendor provided doesn\\u0027t exist'},"
-                             " {'code': 1146, 'message': 'Invalid or missing origin IP address.'}]}");
+                             "[{'code': 1157, 'message': "
+                             "'The vendor provided doesn\\u0027t exist'}, {'code': 1146, "
+                             "'message': 'Invalid or missing origin IP address.'}]}");
   check_refused(&d);
   CHECK_CONTAINS(d.err, "failed with HTTP 400");
   CHECK_CONTAINS(d.err, "code 1157 The vendor provided doesn't exist");
@@ -271,7 +275,8 @@ static void at_most_five_errors_are_quoted(void) {
 }
 
 static void errors_without_a_code_or_a_message_are_still_named(void) {
-  decoded d = decode_v2(500, "{'success': false, 'errors': [{'code': 'x'}, {'message': 'bare'}, 7]}");
+  decoded d = decode_v2(500, "{'success': false, "
+                             "'errors': [{'code': 'x'}, {'message': 'bare'}, 7]}");
   check_refused(&d);
   CHECK_CONTAINS(d.err, "failed with HTTP 500: (no message); bare; (no message)");
   CHECK_LACKS(d.err, "code");
@@ -369,7 +374,8 @@ static void rate_limits_and_retries_are_explained(void) {
 }
 
 static void a_transport_failure_wins_over_everything(void) {
-  char *body = json_text("{'success': true, 'result': [], 'errors': [{'code': 5, 'message': 'x'}]}");
+  char *body = json_text("{'success': true, 'result': [], "
+                         "'errors': [{'code': 5, 'message': 'x'}]}");
   cfr_http_response resp = response(0, body, strlen(body));
   snprintf(resp.error, sizeof(resp.error), "Could not connect to 127.0.0.1: Connection refused");
   decoded d = decode_response(&resp, 0, PLENTY);
@@ -576,7 +582,8 @@ static void an_entry_with_an_invalid_ip_is_refused_quoting_it_escaped(void) {
 static void an_entry_without_a_required_field_is_refused(void) {
   const char *entries[][2] = {
       {"{'vendor': 'aws', 'region': 'us-east-1'}", "entry without \"origin_ip\""},
-      {"{'origin_ip': null, 'vendor': 'aws', 'region': 'us-east-1'}", "entry without \"origin_ip\""},
+      {"{'origin_ip': null, 'vendor': 'aws', 'region': 'us-east-1'}",
+       "entry without \"origin_ip\""},
       {"{'origin_ip': '192.0.2.1', 'region': 'us-east-1'}", "entry without \"vendor\""},
       {"{'origin_ip': '192.0.2.1', 'vendor': null, 'region': 'us-east-1'}",
        "entry without \"vendor\""},
@@ -705,7 +712,8 @@ static void modified_on_is_optional_but_must_be_usable_when_present(void) {
 static void a_listing_appends_every_entry(void) {
   cfr_mapping_list list = {NULL, 0, 0};
   json_t *page1 = json_of("[{'origin_ip': '192.0.2.1', 'vendor': 'aws', 'region': 'us-east-1'}, "
-                          "{'origin_ip': '2001:DB8::1', 'vendor': 'gcp', 'region': 'us-central1'}]");
+                          "{'origin_ip': '2001:DB8::1', 'vendor': 'gcp', "
+                          "'region': 'us-central1'}]");
   json_t *page2 = json_of("[{'origin_ip': '198.51.100.4', 'vendor': 'oci', "
                           "'region': 'us-ashburn-1'}]");
   json_t *empty = json_of("[]");
