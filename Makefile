@@ -7,7 +7,8 @@
 #   make deps            checks what the build and the tests need; installs only what is missing
 #   make deps-demo       the same for `make demo` alone
 #   make install PREFIX=/usr/local                     make clean
-#   make fuzz            libFuzzer over the IP parser (FUZZ_SECONDS, default 300)
+#   make fuzz            libFuzzer over the IP parser and the API answers (FUZZ_SECONDS each,
+#                        default 300)
 #   make bench           benchmarks, printed figures
 #   suites (each alone): test-symbols test-unit test-golden test-asan test-valgrind test-python
 #                        test-loaders test-demos test-http test-fake conformance sdk-check
@@ -30,6 +31,8 @@ CFLAGS   ?= -O2 -g
 RELEASE_FLAGS := -DNDEBUG
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
+# Fuzzer objects get libFuzzer's coverage instrumentation; only the link adds libFuzzer's main.
+FUZZ_OBJ_FLAGS := $(SAN_FLAGS) -fsanitize=fuzzer-no-link
 FUZZ_FLAGS := $(SAN_FLAGS) -fsanitize=fuzzer
 # The extension's objects: position-independent, and every symbol hidden except the one that
 # include/cfregions.h marks visible (sqlite3_cfregions_init); `make test-symbols` checks it.
@@ -57,7 +60,11 @@ HTTP_TEST_ASAN := $(BUILD)/test-asan/http/test_http
 UNIT_SRCS       := $(sort $(wildcard test/unit/test_*.c))
 UNIT_TESTS      := $(UNIT_SRCS:test/%.c=$(BUILD)/test/%)
 UNIT_TESTS_ASAN := $(UNIT_SRCS:test/%.c=$(BUILD)/test-asan/%)
-FUZZER    := $(BUILD)/fuzz/fuzz_ip
+# Fuzzers: build/fuzz/<name> from test/fuzz/<name>.c; test/fuzz/run.sh knows each one's seeds.
+FUZZ_IP        := $(BUILD)/fuzz/fuzz_ip
+FUZZ_API_JSON  := $(BUILD)/fuzz/fuzz_api_json
+FUZZERS        := $(FUZZ_IP) $(FUZZ_API_JSON)
+FUZZ_EXT_OBJS  := $(SRCS:ext/%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/regions_data.o
 PYTHON     = $(shell sh test/find-python.sh)
 
 .PHONY: all deps deps-demo demo demo-api test test-symbols test-unit test-golden test-asan \
@@ -116,15 +123,23 @@ $(UNIT_TESTS_ASAN): $(BUILD)/test-asan/%: $(BUILD)/test-asan/%.o $(BUILD)/test-a
                     $(ASAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(SQLITE_LIBS)
 
-# libFuzzer needs clang; the target is the IP parser/formatter, ext/ip.c alone.
+# libFuzzer needs clang. fuzz_ip: the IP parser/formatter, ext/ip.c alone. fuzz_api_json: the
+# API answers (api_json.c, api_dialect.c, regions.c); they call SQLite through the routines
+# pointer, so it links every object of the extension and the real libsqlite3, as the unit tests do.
+FUZZ_COMPILE = $(CLANG) $(STD_FLAGS) $(INC_FLAGS) $(PKG_CFLAGS) $(DEP_FLAGS) $(FUZZ_OBJ_FLAGS)
 $(BUILD)/fuzz/%.o: ext/%.c Makefile
 	@mkdir -p $(@D)
-	$(CLANG) $(STD_FLAGS) $(INC_FLAGS) $(DEP_FLAGS) $(FUZZ_FLAGS) -c $< -o $@
+	$(FUZZ_COMPILE) -c $< -o $@
+$(BUILD)/fuzz/regions_data.o: $(GEN) Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_COMPILE) -c $< -o $@
 $(BUILD)/fuzz/%.o: test/fuzz/%.c Makefile
 	@mkdir -p $(@D)
-	$(CLANG) $(STD_FLAGS) $(INC_FLAGS) $(DEP_FLAGS) $(FUZZ_FLAGS) -c $< -o $@
-$(FUZZER): $(BUILD)/fuzz/fuzz_ip.o $(BUILD)/fuzz/ip.o
+	$(FUZZ_COMPILE) -c $< -o $@
+$(FUZZ_IP): $(BUILD)/fuzz/fuzz_ip.o $(BUILD)/fuzz/ip.o
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+$(FUZZ_API_JSON): $(BUILD)/fuzz/fuzz_api_json.o $(BUILD)/fuzz/sqlite_routines.o $(FUZZ_EXT_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) $(SQLITE_LIBS)
 
 # ---- Dependencies: checked each time, installed only when missing (see test/install-deps.sh).
 
@@ -197,12 +212,14 @@ sdk-check:
 conformance:
 	sh test/conformance/run.sh
 
-fuzz: $(FUZZER)
-	sh test/fuzz/run.sh $(FUZZER) $(FUZZ_SECONDS)
+# Every fuzzer runs, even after one has failed; the status says whether any did.
+fuzz: $(FUZZERS)
+	@status=0; for f in $^; do sh test/fuzz/run.sh $$f $(FUZZ_SECONDS) || status=1; done; \
+	  exit $$status
 
-# A short run of the fuzzer's invariants, so every test run builds and exercises the target.
-fuzz-smoke: $(FUZZER)
-	sh test/fuzz/run.sh $(FUZZER) 20
+# A short run of each fuzzer's invariants, so every test run builds and exercises the targets.
+fuzz-smoke: $(FUZZERS)
+	@status=0; for f in $^; do sh test/fuzz/run.sh $$f 20 || status=1; done; exit $$status
 
 bench: $(SO)
 	sh bench/run.sh $(SO)
