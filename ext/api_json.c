@@ -132,8 +132,9 @@ static int copy_string(json_t *obj, const char *key, char *dst, size_t size, int
 }
 
 /* Vendor and region ids are short tokens; anything else (spaces, control characters, quotes) is
-** not a value Cloudflare stores, and must not reach a row. */
+** not a value Cloudflare stores, and must not reach a row. An empty value is no token either. */
 static int is_token(const char *s) {
+  if (!*s) return 0;
   for (; *s; s++)
     if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\'' || *s == '\\') return 0;
   return 1;
@@ -161,7 +162,7 @@ int cfr_api_entry(const cfr_api_dialect *d, json_t *entry, cfr_mapping *m, char 
     return SQLITE_ERROR;
   }
   rc = copy_string(entry, "modified_on", m->modified_on, sizeof(m->modified_on), 0, err);
-  if (rc == SQLITE_OK && !is_token(m->modified_on)) {
+  if (rc == SQLITE_OK && m->modified_on[0] && !is_token(m->modified_on)) {
     *err = sqlite3_mprintf("entry for %s with an unusable \"modified_on\"", m->origin_ip);
     rc = SQLITE_ERROR;
   }

@@ -40,9 +40,10 @@ typedef struct cfr_context cfr_context;
 ** message empty; SQLite then reports rc's own text. */
 int cfr_vtab_error(sqlite3_vtab *vtab, int rc, const char *fmt, ...);
 
-/* Appends text that came from a server (a message, a region name) to s, safely: at most `max`
-** bytes of it, control characters and quotes escaped, so that nothing from the network can forge
-** lines or flood an error. */
+/* Appends text that came from a server (a message, a region name) to s, safely: whole UTF-8
+** characters only, at most `max` bytes once escaped; control characters, the bidirectional and
+** line-separating format characters and invalid bytes escaped (\n, \x1b, \u{202e}), so that
+** nothing from the network can forge lines, disguise text or flood an error. */
 void cfr_append_server_text(sqlite3_str *s, const char *text, size_t max);
 
 /* ---- small helpers ---- */

@@ -29,14 +29,6 @@
 **  6. Supported regions: sorted, at most CFR_REGIONS_MAX, identifiers within their fields, colos a
 **     JSON array, and each listed pair passes cfr_regions_check against the list itself.
 **  7. Request bodies built from a listing parse back to the same IPs, vendors and regions.
-**
-** Known issues of ext/ can be let through while they are being fixed, so that a long run looks for
-** new ones (each tolerated issue is announced at start):
-**   jansson-text  a malformed-JSON error, which quotes jansson's text with the body's bytes as
-**                 they are (control characters included)
-**   empty-id      an entry with an empty vendor or region
-**   utf8-cut      server text cut inside a UTF-8 character by the length cap
-** named, comma-separated, in FUZZ_API_JSON_TOLERATE (e.g. =jansson-text,empty-id,utf8-cut).
 */
 #include "api_json.h"
 #include "regions.h"
@@ -64,8 +56,6 @@ static const long statuses[] = {200, 201, 204, 299, 0,   100, 199, 300, 304, 400
 
 /* The changes of every batch: the API's own example IPs and one more. */
 static const char *const batch_ips[BATCH_SIZE] = {"192.0.2.1", "2001:db8::1", "198.51.100.4"};
-
-static int tolerate_jansson_text, tolerate_empty_id, tolerate_utf8_cut;
 
 static void fail(const char *what, const char *detail) {
   fprintf(stderr, "invariant violated: %s\n  %s\n", what, detail ? detail : "");
@@ -101,19 +91,14 @@ static int is_utf8(const char *text) {
   return 1;
 }
 
-static int is_malformed_json_error(const char *err) {
-  return strstr(err, ": malformed JSON in the response (HTTP ") != NULL;
-}
-
 /* Invariant 2 for an error text. */
 static void check_error(const char *err, size_t max) {
   if (!err) fail("a failure without an error text", NULL);
   size_t n = strlen(err);
   if (n == 0) fail("an empty error text", NULL);
   if (n > max) fail("an error text longer than server text can make it", err);
-  if (tolerate_jansson_text && is_malformed_json_error(err)) return;
   if (has_control_character(err, n)) fail("a control character in an error text", err);
-  if (!is_utf8(err) && !tolerate_utf8_cut) fail("an error text that is not UTF-8", err);
+  if (!is_utf8(err)) fail("an error text that is not UTF-8", err);
 }
 
 /* A fixed field holds a NUL within its size. */
@@ -146,7 +131,7 @@ static void check_mapping(const cfr_mapping *m) {
   check_canonical(m->origin_ip);
   if (!is_token(m->vendor) || !is_token(m->region) || !is_token(m->modified_on))
     fail("an entry field that is not an identifier", m->origin_ip);
-  if ((!m->vendor[0] || !m->region[0]) && !tolerate_empty_id)
+  if ((!m->vendor[0] || !m->region[0]))
     fail("an entry with an empty vendor or region", m->origin_ip);
 }
 
@@ -343,7 +328,7 @@ static void read_batch(const cfr_api_dialect *d, json_t *result) {
     if (!c->applied && !c->error[0]) fail("an unapplied item without a reason", batch_ips[i]);
     if (has_control_character(c->error, sizeof(c->error)))
       fail("a control character in an item error", c->error);
-    if (!is_utf8(c->error) && !tolerate_utf8_cut) fail("an item error that is not UTF-8", c->error);
+    if (!is_utf8(c->error)) fail("an item error that is not UTF-8", c->error);
     if (memcmp(&c->mapping, &before[i].mapping, sizeof(c->mapping)) != 0)
       fail("an item's mapping changed", NULL);
   }
@@ -405,15 +390,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   fuzz_load_sqlite_routines();
-  const char *tolerate = getenv("FUZZ_API_JSON_TOLERATE");
-  if (tolerate) {
-    tolerate_jansson_text = strstr(tolerate, "jansson-text") != NULL;
-    tolerate_empty_id = strstr(tolerate, "empty-id") != NULL;
-    tolerate_utf8_cut = strstr(tolerate, "utf8-cut") != NULL;
-    fprintf(stderr, "fuzz_api_json: known issues let through:%s%s%s\n",
-            tolerate_jansson_text ? " jansson-text" : "", tolerate_empty_id ? " empty-id" : "",
-            tolerate_utf8_cut ? " utf8-cut" : "");
-  }
   return 0;
 }
 

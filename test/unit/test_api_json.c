@@ -320,9 +320,8 @@ static void server_text_in_an_error_is_escaped_and_capped(void) {
 }
 
 /* The cap on server text counts bytes; where it falls inside a character, the cut must come before
-** that character, or the error is no longer UTF-8.
-** FAILS TODAY: a message whose 200th byte starts a two-byte character is cut after that byte,
-** both in a failed answer's error and in a failed batch item's error. */
+** that character, or the error is no longer UTF-8: both in a failed answer's error and in a
+** failed batch item's error (a message whose 200th byte starts a two-byte character). */
 static void server_text_is_cut_between_characters(void) {
   char message[202];
   memset(message, 'x', 199);
@@ -345,9 +344,8 @@ static void server_text_is_cut_between_characters(void) {
   sqlite3_free(result);
 }
 
-/* Jansson quotes the bytes it stumbled on; they come from the server like any other text.
-** FAILS TODAY: cfr_api_decode copies jansson's error text into the error unescaped, so a body
-** such as {}<ESC>[2J puts a raw escape character into the message. */
+/* Jansson quotes the bytes it stumbled on; they come from the server like any other text, so a
+** body such as {}<ESC>[2J must not put a raw escape character into the message. */
 static void malformed_json_is_quoted_escaped(void) {
   decoded d = decode_v2(200, "{}\x1b[2J");
   check_refused(&d);
@@ -719,8 +717,8 @@ static void a_vendor_or_region_that_is_not_an_identifier_is_refused(void) {
   }
 }
 
-/* FAILS TODAY: the identifier check accepts an empty vendor or region, which no mapping can have
-** (the region list refuses both), so such an entry becomes a row with vendor ''. */
+/* No mapping can have an empty vendor or region (the region list refuses both), so such an entry
+** is refused rather than becoming a row with vendor ''. */
 static void an_empty_vendor_or_region_is_refused(void) {
   const char *entries[] = {"{'origin_ip': '192.0.2.1', 'vendor': '', 'region': 'us-east-1'}",
                            "{'origin_ip': '192.0.2.1', 'vendor': 'aws', 'region': ''}"};
@@ -1014,8 +1012,8 @@ int main(void) {
   RUN(at_most_five_errors_are_quoted);
   RUN(errors_without_a_code_or_a_message_are_still_named);
   RUN(server_text_in_an_error_is_escaped_and_capped);
-  RUN_FAILS_TODAY(server_text_is_cut_between_characters);
-  RUN_FAILS_TODAY(malformed_json_is_quoted_escaped);
+  RUN(server_text_is_cut_between_characters);
+  RUN(malformed_json_is_quoted_escaped);
   RUN(a_non_2xx_status_with_a_json_body_quotes_it);
   RUN(a_non_2xx_status_without_a_json_body_says_the_status);
   RUN(rate_limits_and_retries_are_explained);
@@ -1035,7 +1033,7 @@ int main(void) {
   RUN(fields_too_long_for_their_column_are_unusable);
   RUN(a_nul_inside_a_string_is_refused_not_cut_short);
   RUN(a_vendor_or_region_that_is_not_an_identifier_is_refused);
-  RUN_FAILS_TODAY(an_empty_vendor_or_region_is_refused);
+  RUN(an_empty_vendor_or_region_is_refused);
   RUN(modified_on_is_optional_but_must_be_usable_when_present);
   RUN(a_listing_appends_every_entry);
   RUN(a_listing_that_is_not_an_array_is_refused);
