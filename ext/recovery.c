@@ -168,6 +168,7 @@ static cfr_table *find_table(cfr_context *ctx, const char *name) {
   cfr_table *found = NULL;
   for (int i = 0; i < cfr_context_table_count(ctx); i++) {
     cfr_table *tab = cfr_context_table(ctx, i);
+    if (tab->dropped) continue;
     if (dot) {
       size_t n = (size_t)(dot - name);
       if (strlen(tab->schema) == n && sqlite3_strnicmp(tab->schema, name, (int)n) == 0 &&
@@ -191,14 +192,16 @@ static void connect_named(sqlite3 *db, const char *name) {
   sqlite3_free(sql);
 }
 
-static int same_owner(const cfr_table *a, const cfr_table *b) { return a->owner == b->owner; }
+static int same_table(const cfr_table *a, const cfr_table *b) {
+  return !a->dropped && sqlite3_stricmp(a->schema, b->schema) == 0 && sqlite3_stricmp(a->name, b->name) == 0;
+}
 
 /* Retries every zone (part) of the table that first belongs to; *applied adds up. */
 static int retry_parts(cfr_context *ctx, const cfr_table *first, int *applied, char **msg) {
   int rc = SQLITE_OK;
   for (int i = 0; rc == SQLITE_OK && i < cfr_context_table_count(ctx); i++) {
     cfr_table *tab = cfr_context_table(ctx, i);
-    if (!same_owner(tab, first)) continue;
+    if (!same_table(tab, first)) continue;
     if (tab->tx == CFR_TX_OPEN && tab->current && cfr_view_has_changes(tab->current->view)) {
       *msg = sqlite3_mprintf("cfregions_retry: %s has writes pending in this transaction; COMMIT or "
                              "ROLLBACK them first", tab->name);

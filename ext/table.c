@@ -33,21 +33,40 @@ int cfr_table_open(sqlite3_vtab *owner, sqlite3 *db, cfr_context *ctx, const cha
   }
   memset(tab, 0, sizeof(*tab));
   tab->owner = owner;
+  tab->refs = 1;
   tab->db = db;
   tab->ctx = ctx;
-  tab->schema = schema;
-  tab->name = name;
-  tab->journal = store->methods->transactional ? NULL : journal;
   tab->store = store;
   tab->estimated_rows = 1000;
-  int rc = cfr_context_add_table(ctx, tab);
+  tab->schema = sqlite3_mprintf("%s", schema);
+  tab->name = sqlite3_mprintf("%s", name);
+  int rc = tab->schema && tab->name ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK && journal && !store->methods->transactional &&
+      !(tab->journal = sqlite3_mprintf("%s", journal)))
+    rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = cfr_context_add_table(ctx, tab);
   tab->registered = rc == SQLITE_OK;
   if (rc != SQLITE_OK) {
-    cfr_table_free(tab);
+    cfr_table_unref(tab);
     return rc;
   }
   *out = tab;
   return SQLITE_OK;
+}
+
+cfr_table *cfr_table_share(cfr_context *ctx, sqlite3_vtab *owner, const char *schema, const char *name,
+                           const char *zone_id) {
+  for (int i = 0; i < cfr_context_table_count(ctx); i++) {
+    cfr_table *tab = cfr_context_table(ctx, i);
+    if (tab->dropped || sqlite3_stricmp(tab->schema, schema) != 0 || sqlite3_stricmp(tab->name, name) != 0 ||
+        sqlite3_stricmp(tab->store->zone_id, zone_id) != 0)
+      continue;
+    tab->refs++;
+    tab->owner = owner;
+    cfr_table_forget_kept(tab); /* the schema changed: the store may hold another table's rows */
+    return tab;
+  }
+  return NULL;
 }
 
 static void free_shared(cfr_shared_view *shared) {
@@ -56,19 +75,47 @@ static void free_shared(cfr_shared_view *shared) {
   sqlite3_free(shared);
 }
 
-void cfr_table_free(cfr_table *tab) {
-  if (!tab) return;
-  if (tab->registered) cfr_context_remove_table(tab->ctx, tab);
-  /* DROP TABLE inside a transaction that wrote to the table: SQLite destroys it without calling
-  ** xCommit or xRollback, so the transaction's reference to its view is still held here. */
+/* The transaction's reference to its view, given up without sending anything. */
+static void forget_transaction(cfr_table *tab) {
   if (tab->tx != CFR_TX_NONE && tab->current) cfr_table_release_view(tab, tab->current);
-  free_shared(tab->kept);
-  tab->kept = NULL;
+  tab->tx = CFR_TX_NONE;
+}
+
+void cfr_table_unref(cfr_table *tab) {
+  if (!tab) return;
+  assert(tab->refs > 0);
+  if (--tab->refs > 0) return;
+  if (tab->registered) cfr_context_remove_table(tab->ctx, tab);
+  forget_transaction(tab);
+  cfr_table_forget_kept(tab);
   if (tab->store) tab->store->methods->close(tab->store);
+  sqlite3_free(tab->schema);
+  sqlite3_free(tab->name);
+  sqlite3_free(tab->journal);
   sqlite3_free(tab);
 }
 
+int cfr_table_rename(cfr_table *tab, const char *new_name) {
+  char *name = sqlite3_mprintf("%s", new_name);
+  if (!name) return SQLITE_NOMEM;
+  sqlite3_free(tab->name);
+  tab->name = name;
+  return SQLITE_OK;
+}
+
+/* DROP TABLE inside a transaction that wrote to the table: SQLite destroys it without calling
+** xCommit or xRollback, so the transaction's reference to its view is still held here. */
+void cfr_table_drop(cfr_table *tab) {
+  tab->dropped = 1;
+  forget_transaction(tab);
+}
+
 /* ---- views ---- */
+
+void cfr_table_forget_kept(cfr_table *tab) {
+  free_shared(tab->kept);
+  tab->kept = NULL;
+}
 
 /* The kept snapshot, if the store is unchanged since: it becomes the current view. */
 static void reuse_kept(cfr_table *tab) {

@@ -21,11 +21,18 @@ typedef struct cfr_shared_view {
 typedef enum cfr_tx_state { CFR_TX_NONE, CFR_TX_OPEN, CFR_TX_SYNCED, CFR_TX_FAILED } cfr_tx_state;
 
 typedef struct cfr_table {
-  sqlite3_vtab *owner;       /* the virtual table the part belongs to: its errors go there */
+  /* The virtual table using the part now: its errors go there. SQLite connects a table anew inside
+  ** a transaction after DDL, ROLLBACK TO or RENAME, while the instance it had still takes part in
+  ** the transaction: both instances share the part (so the transaction's writes stay one), and each
+  ** makes itself the owner when SQLite calls it. */
+  sqlite3_vtab *owner;
+  int refs;                  /* virtual-table instances sharing the part */
+  int dropped;               /* DROP TABLE ran: no instance connected later shares it */
   sqlite3 *db;
   cfr_context *ctx;
-  const char *schema;        /* the owner's */
-  const char *name;          /* the owner's (follows RENAME) */
+  char *schema;
+  char *name;                /* follows RENAME */
+  char *journal;             /* the database's COMMIT journal when the store cannot roll back; or NULL */
   cfr_store *store;
   cfr_shared_view *current;  /* the view new cursors and writes use; NULL when none is live */
   cfr_shared_view *kept;     /* a complete snapshot no statement uses, kept while the store's
@@ -34,7 +41,6 @@ typedef struct cfr_table {
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the part holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
-  const char *journal;       /* the owner's COMMIT journal when the store cannot roll back; or NULL */
   sqlite3_stmt *statement;   /* the write statement last seen in xUpdate, and which run of it */
   int statement_run;
 } cfr_table;
@@ -42,10 +48,21 @@ typedef struct cfr_table {
 /* Column numbers (zone_id is hidden). */
 enum { COL_ORIGIN_IP, COL_VENDOR, COL_REGION, COL_MODIFIED_ON, COL_ZONE_ID };
 
-/* A part over store (taken over, closed by cfr_table_free), registered on the connection. */
+/* A part over store (taken over, closed with the part), registered on the connection, with one
+** reference; schema, name and journal are copied. */
 int cfr_table_open(sqlite3_vtab *owner, sqlite3 *db, cfr_context *ctx, const char *schema, const char *name,
                    const char *journal, cfr_store *store, cfr_table **out);
-void cfr_table_free(cfr_table *tab);
+/* The connected part of table schema.name for zone_id ("" for a local table), with a new
+** reference for owner; NULL when there is none. */
+cfr_table *cfr_table_share(cfr_context *ctx, sqlite3_vtab *owner, const char *schema, const char *name,
+                           const char *zone_id);
+/* Drops one reference; the last one frees the part and closes its store. */
+void cfr_table_unref(cfr_table *tab);
+/* ALTER TABLE … RENAME: the part goes by new_name (its store was renamed by the caller). */
+int cfr_table_rename(cfr_table *tab, const char *new_name);
+/* DROP TABLE: the store is destroyed; the transaction's writes go with it, unsent, and no table
+** connected later shares the part. */
+void cfr_table_drop(cfr_table *tab);
 /* Lists on the connection what the journal holds for this part's zone. */
 int cfr_table_read_journal(cfr_table *tab, char **err);
 
@@ -53,6 +70,8 @@ int cfr_table_read_journal(cfr_table *tab, char **err);
 int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out);
 /* Drops one reference; the last one frees the view (and makes it no longer current). */
 void cfr_table_release_view(cfr_table *tab, cfr_shared_view *shared);
+/* Drops the kept snapshot: the store changed in a way its version does not show (a rollback). */
+void cfr_table_forget_kept(cfr_table *tab);
 /* Sets the owner's error to "<name>: <err>" (err consumed; NULL means out of memory), returns rc. */
 int cfr_table_error(cfr_table *tab, int rc, char *err);
 /* Remembers the store's size as the view now knows it, for xBestIndex. */

@@ -289,9 +289,10 @@ static void end_transaction(cfr_table *tab) {
 }
 
 int cfr_table_sync(cfr_table *tab) {
-  /* CREATE VIRTUAL TABLE joins the transaction without xBegin: nothing of ours to send then. */
-  if (tab->tx == CFR_TX_NONE) return SQLITE_OK;
-  assert(tab->tx == CFR_TX_OPEN && tab->current);
+  /* CREATE VIRTUAL TABLE joins the transaction without xBegin: nothing of ours to send then. A
+  ** part shared by two instances of the table (table.h) is synced by the first of them. */
+  if (tab->tx != CFR_TX_OPEN) return SQLITE_OK;
+  assert(tab->current);
   cfr_view *view = tab->current->view;
   tab->tx = CFR_TX_SYNCED;
   cfr_commit_target target = {tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
@@ -341,6 +342,8 @@ int cfr_table_rollback(cfr_table *tab) {
     rc = list_rolled_back(tab, view, failure);
   if (view) cfr_view_discard_changes(view);
   end_transaction(tab);
+  /* What the transaction did to the store (DDL included) is undone without moving its version. */
+  cfr_table_forget_kept(tab);
   return rc;
 }
 
@@ -355,6 +358,7 @@ void cfr_table_release(cfr_table *tab, int level) {
 }
 
 void cfr_table_rollback_to(cfr_table *tab, int level) {
+  cfr_table_forget_kept(tab);
   cfr_view *view = write_view(tab);
   if (view) cfr_view_rollback_to(view, level);
 }

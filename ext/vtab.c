@@ -52,17 +52,37 @@ static int vtab_error(cfr_vtab *vt, int rc, char *err) {
 
 /* ---- the zones: parts ---- */
 
-static int add_part(cfr_vtab *vt, cfr_store *store) {
+static int grow_parts(cfr_vtab *vt) {
   cfr_table **grown = sqlite3_realloc64(vt->parts, (sqlite3_uint64)(vt->nparts + 1) * sizeof(cfr_table *));
-  if (!grown) {
+  if (grown) vt->parts = grown;
+  return grown ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static int add_part(cfr_vtab *vt, cfr_store *store) {
+  if (grow_parts(vt) != SQLITE_OK) {
     store->methods->close(store);
     return SQLITE_NOMEM;
   }
-  vt->parts = grown;
   cfr_table *tab;
   int rc = cfr_table_open(&vt->base, vt->db, vt->ctx, vt->schema, vt->name, vt->journal, store, &tab);
   if (rc == SQLITE_OK) vt->parts[vt->nparts++] = tab;
   return rc;
+}
+
+/* Takes the part of zone_id that an earlier instance of this table still holds (SQLite connected
+** the table again inside a transaction): *shared is 1 when there was one. */
+static int share_part(cfr_vtab *vt, const char *zone_id, int *shared) {
+  *shared = 0;
+  if (grow_parts(vt) != SQLITE_OK) return SQLITE_NOMEM;
+  cfr_table *tab = cfr_table_share(vt->ctx, &vt->base, vt->schema, vt->name, zone_id);
+  if (tab) vt->parts[vt->nparts++] = tab;
+  *shared = tab != NULL;
+  return SQLITE_OK;
+}
+
+/* Makes this instance the one the parts report errors to (they may be shared: see table.h). */
+static void own_parts(cfr_vtab *vt) {
+  for (int i = 0; i < vt->nparts; i++) vt->parts[i]->owner = &vt->base;
 }
 
 /* The zone ids of a multi-zone table given by id, or found: every zone the credentials list (of one
@@ -107,6 +127,14 @@ static int resolve(cfr_vtab *vt) {
   char *err = NULL;
   int n = 0;
   int rc = zone_ids(vt, &ids, &n, &err);
+  /* Zones an earlier instance of the table holds are shared; the others are opened. */
+  int kept = 0;
+  for (int i = 0, shared = 0; rc == SQLITE_OK && i < n; i++) {
+    rc = share_part(vt, ids[i], &shared);
+    if (rc == SQLITE_OK && !shared && kept != i) memcpy(ids[kept], ids[i], sizeof(ids[0]));
+    kept += rc == SQLITE_OK && !shared;
+  }
+  n = kept;
   cfr_store **stores = rc == SQLITE_OK ? sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_store *)) : NULL;
   if (rc == SQLITE_OK && !stores) rc = SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = cfr_store_open_zones(vt->ctx, &vt->args.api, (const char (*)[CFR_ZONE_ID_LEN + 1])ids, n, stores, &err);
@@ -121,6 +149,13 @@ static int resolve(cfr_vtab *vt) {
   return SQLITE_OK;
 }
 
+/* Every method that reads, writes or takes part in the transaction starts here. */
+static int use_parts(cfr_vtab *vt) {
+  int rc = resolve(vt);
+  own_parts(vt);
+  return rc;
+}
+
 /* The part holding zone_id, or -1. */
 static int part_of_zone(const cfr_vtab *vt, const char *zone_id) {
   for (int i = 0; zone_id && i < vt->nparts; i++)
@@ -132,7 +167,7 @@ static int part_of_zone(const cfr_vtab *vt, const char *zone_id) {
 
 static void free_vtab(cfr_vtab *vt) {
   if (!vt) return;
-  for (int i = 0; i < vt->nparts; i++) cfr_table_free(vt->parts[i]);
+  for (int i = 0; i < vt->nparts; i++) cfr_table_unref(vt->parts[i]);
   sqlite3_free(vt->parts);
   cfr_args_clear(&vt->args);
   sqlite3_free(vt->journal);
@@ -144,8 +179,13 @@ static void free_vtab(cfr_vtab *vt) {
 /* The parts known from the arguments alone (a local table, zone_id=, zones='id,…'). */
 static int open_known_parts(cfr_vtab *vt, int create, char **err) {
   if (vt->args.store == CFR_STORE_LOCAL || vt->args.api.zone_id[0]) {
+    const char *zone_id = vt->args.store == CFR_STORE_LOCAL ? "" : vt->args.api.zone_id;
+    int shared = 0;
+    int rc = create ? SQLITE_OK : share_part(vt, zone_id, &shared);
+    vt->resolved = 1;
+    if (rc != SQLITE_OK || shared) return rc;
     cfr_store *store = NULL;
-    int rc = cfr_store_open(vt->db, vt->ctx, vt->schema, vt->name, &vt->args, create, &store, err);
+    rc = cfr_store_open(vt->db, vt->ctx, vt->schema, vt->name, &vt->args, create, &store, err);
     if (rc == SQLITE_OK) rc = add_part(vt, store);
     if (rc == SQLITE_OK) rc = cfr_table_read_journal(vt->parts[0], err);
     vt->resolved = 1;
@@ -206,6 +246,7 @@ static int vtab_destroy(sqlite3_vtab *base) {
     char *err = NULL;
     int rc = store->methods->destroy ? store->methods->destroy(store, &err) : SQLITE_OK;
     if (rc != SQLITE_OK) return vtab_error(vt, rc, err);
+    cfr_table_drop(vt->parts[i]);
   }
   free_vtab(vt);
   return SQLITE_OK;
@@ -224,6 +265,7 @@ static int vtab_rename(sqlite3_vtab *base, const char *new_name) {
   for (int i = 0; rc == SQLITE_OK && i < vt->nparts; i++) {
     cfr_store *store = vt->parts[i]->store;
     if (store->methods->rename) rc = store->methods->rename(store, new_name, &err);
+    if (rc == SQLITE_OK) rc = cfr_table_rename(vt->parts[i], new_name);
   }
   if (rc == SQLITE_OK) rc = cfr_context_rename_unapplied(vt->ctx, vt->schema, vt->name, new_name);
   if (rc == SQLITE_OK) rc = cfr_journal_rename(vt->journal, vt->name, new_name, &err);
@@ -233,7 +275,6 @@ static int vtab_rename(sqlite3_vtab *base, const char *new_name) {
   }
   sqlite3_free(vt->name);
   vt->name = name;
-  for (int i = 0; i < vt->nparts; i++) vt->parts[i]->name = name;
   return SQLITE_OK;
 }
 
@@ -451,7 +492,7 @@ static int cursor_close(sqlite3_vtab_cursor *base) {
 
 static int cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out) {
   cfr_vtab *vt = (cfr_vtab *)base;
-  int rc = resolve(vt);
+  int rc = use_parts(vt);
   if (rc != SQLITE_OK) return rc;
   cfr_cursor *cur = sqlite3_malloc(sizeof(*cur));
   if (!cur) return SQLITE_NOMEM;
@@ -630,6 +671,7 @@ static int cursor_filter(sqlite3_vtab_cursor *base, int plan, const char *idxStr
   (void)idxStr; (void)argc;
   cfr_cursor *cur = (cfr_cursor *)base;
   cfr_vtab *vt = (cfr_vtab *)base->pVtab;
+  own_parts(vt);
   cur->nrows = cur->pos = 0;
   int next_arg = 0;
   int *selected = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(int));
@@ -730,7 +772,7 @@ static int part_for_new_row(cfr_vtab *vt, sqlite3_value *zone, cfr_table **out) 
 ** columns. Rowid (several zones): argv[0] the old rowid, argv[1] the new one. */
 static int vtab_update(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlite3_int64 *rowid) {
   cfr_vtab *vt = (cfr_vtab *)base;
-  int rc = resolve(vt);
+  int rc = use_parts(vt);
   if (rc != SQLITE_OK) return rc;
   if (vt->nparts == 0) return refuse(vt, "the table spans no zone");
   if (vt->args.readonly) return cfr_table_refuse_readonly(vt->parts[0]);
@@ -756,7 +798,7 @@ static int vtab_update(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlit
 
 static int vtab_begin(sqlite3_vtab *base) {
   cfr_vtab *vt = (cfr_vtab *)base;
-  int rc = resolve(vt);
+  int rc = use_parts(vt);
   for (int i = 0; rc == SQLITE_OK && i < vt->nparts; i++) rc = cfr_table_begin(vt->parts[i]);
   return rc;
 }
@@ -765,6 +807,7 @@ static int vtab_sync(sqlite3_vtab *base) {
   cfr_vtab *vt = (cfr_vtab *)base;
   /* The first zone that cannot apply everything fails the COMMIT; the zones after it are listed
   ** as not sent when the transaction rolls back. */
+  own_parts(vt);
   int rc = SQLITE_OK;
   for (int i = 0; rc == SQLITE_OK && i < vt->nparts; i++) rc = cfr_table_sync(vt->parts[i]);
   return rc;
@@ -778,6 +821,7 @@ static int vtab_commit(sqlite3_vtab *base) {
 
 static int vtab_rollback(sqlite3_vtab *base) {
   cfr_vtab *vt = (cfr_vtab *)base;
+  own_parts(vt);
   int rc = SQLITE_OK;
   for (int i = 0; i < vt->nparts; i++) {
     int part_rc = cfr_table_rollback(vt->parts[i]);
