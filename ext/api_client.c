@@ -4,7 +4,10 @@
 #include "api_client.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http_rules.h"
 
@@ -17,6 +20,7 @@ struct cfr_api_client {
   char *base_url;        /* normalized */
   int base_url_trusted;  /* Cloudflare's, loopback or $CLOUDFLARE_BASE_URL: no need to ask ctx */
   char *token_env;       /* NULL: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY */
+  long long wait_shown_until_ms; /* the end of the last wait shown on the terminal (monotonic) */
 };
 
 /* ---- where requests go, with which credentials ---- */
@@ -175,11 +179,29 @@ void cfr_api_client_close(cfr_api_client *c) {
   sqlite3_free(c);
 }
 
+/* A wait on the API's rate limit or the rate budget is shown on a terminal, so that a long job
+** does not look hung; inside Datasette or a script (stderr not a terminal) nothing is printed. The
+** debug log (CLOUDFLARE_LOG=debug) records every wait either way. Requests sent together report
+** the same wait: it is shown once. */
+#define WAIT_SHOWN_MS 1000
+static void show_wait(void *arg, long long wait_ms, const char *reason) {
+  cfr_api_client *c = arg;
+  if (wait_ms < WAIT_SHOWN_MS || !isatty(STDERR_FILENO)) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long until = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + wait_ms;
+  if (until < c->wait_shown_until_ms + WAIT_SHOWN_MS) return;
+  c->wait_shown_until_ms = until;
+  fprintf(stderr, "cfregions: waiting %.1f s %s\n", (double)wait_ms / 1000.0, reason);
+  fflush(stderr);
+}
+
 static int new_http(cfr_api_client *c, const cfr_api_settings *settings, char **err) {
   cfr_http_config cfg = {.base_url = c->base_url, .max_retries = settings->max_retries,
                          .timeout_ms = settings->timeout_ms, .user_agent = "cfregions/" CFREGIONS_VERSION,
                          /* max_wait_s=0: never wait (0 would mean the client's default) */
-                         .max_wait_ms = settings->max_wait_s ? settings->max_wait_s * 1000LL : CFR_HTTP_NO_WAIT};
+                         .max_wait_ms = settings->max_wait_s ? settings->max_wait_s * 1000LL : CFR_HTTP_NO_WAIT,
+                         .on_wait = show_wait, .on_wait_ctx = c};
   char *why = NULL;
   c->http = cfr_http_new(&cfg, &why);
   if (!c->http) *err = sqlite3_mprintf("%s", why ? why : "cannot create the HTTP client");
