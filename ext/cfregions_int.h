@@ -59,6 +59,10 @@ void *cfr_grow(void *items, int *capacity, int need, size_t size);
 /* Writes zeros over a secret (sqlite3 memory) before freeing it. */
 void cfr_free_secret(char *secret);
 
+/* The write statement running now (the one calling xUpdate), and which run of it (*run): a pair
+** that tells one execution of a statement from the next. NULL when none is running. */
+sqlite3_stmt *cfr_writing_statement(sqlite3 *db, int *run);
+
 /* ---- registration (each called once per connection by sqlite3_cfregions_init) ---- */
 
 /* ip_sql.c: ip_canonical(), ipfamily(), iphost(), ipmasklen(), ipnetwork(), ipcontains(),

@@ -95,6 +95,10 @@ typedef struct cfr_store_methods {
   /* The list to validate regions against, owned by the store (or the connection), and the zone
   ** whose list it is (NULL: the built-in list), for pointing the user to it. */
   int (*regions)(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err);
+  /* Fetches the region lists of n stores opened together that regions() would fetch one by one,
+  ** their requests sent together. Best effort: a list it could not get is fetched again by
+  ** regions(), which reports the failure. May be NULL. */
+  void (*prefetch_regions)(cfr_store **stores, int n);
   /* A stamp that changes whenever the store's content may have changed (a commit by any
   ** connection, a write on this one), so that a complete snapshot may serve later statements while
   ** it is unchanged. NULL for a store whose content changes unseen (a server). */

@@ -403,6 +403,43 @@ static int api_regions(cfr_store *store, const cfr_regions **out, const char **z
   return rc;
 }
 
+static void api_prefetch_regions(cfr_store **stores, int n) {
+  api_store **todo = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(api_store *));
+  if (!todo) return;
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    api_store *s = (api_store *)stores[i];
+    if (!cfr_context_zone_regions(s->ctx, s->base.zone_id, cfr_api_client_base_url(s->client), s->d->version))
+      todo[k++] = s;
+  }
+  cfr_api_requests r;
+  char *err = NULL;
+  if (k > 1 && cfr_api_requests_init(&r, k) == SQLITE_OK) {
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < k; i++)
+      rc = cfr_api_requests_put(&r, i, "GET", collection_path(todo[i], "/supported_regions"), NULL, 0, CAP_REGIONS);
+    cfr_api_client_begin(todo[0]->client);
+    if (rc == SQLITE_OK) rc = cfr_api_requests_send(todo[0]->client, &r, 0, &err);
+    for (int i = 0; rc == SQLITE_OK && i < k; i++) {
+      cfr_api_answer a;
+      cfr_regions *list = NULL;
+      char *why = NULL;
+      /* supported_regions is never wrapped, in either generation. */
+      if (cfr_api_requests_decode(&r, i, 0, VALUES_FOR(CFR_REGIONS_MAX), &a, &err) == SQLITE_OK &&
+          cfr_regions_from_json(a.result, &list, &why) == 0)
+        rc = cfr_context_cache_zone_regions(todo[i]->ctx, todo[i]->base.zone_id,
+                                            cfr_api_client_base_url(todo[i]->client), todo[i]->d->version, list);
+      cfr_api_answer_clear(&a);
+      sqlite3_free(why);
+      sqlite3_free(err);
+      err = NULL;
+    }
+    cfr_api_requests_free(&r);
+  }
+  sqlite3_free(err);
+  sqlite3_free(todo);
+}
+
 static void api_costs(cfr_store *store, double rows, double *list_cost, double *get_cost) {
   api_store *s = (api_store *)store;
   const double request = 10000.0;  /* a round trip dwarfs any local work */
@@ -419,7 +456,7 @@ static void api_close(cfr_store *store) {
 
 static const cfr_store_methods api_methods = {
   .transactional = 0, .list = api_list, .list_together = api_list_together, .count = api_count, .get = api_get, .get_many = api_get_many,
-  .apply = api_apply, .regions = api_regions, .costs = api_costs, .close = api_close,
+  .apply = api_apply, .regions = api_regions, .prefetch_regions = api_prefetch_regions, .costs = api_costs, .close = api_close,
 };
 
 int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_store **out, char **err) {

@@ -200,21 +200,10 @@ static int view_for_write(cfr_table *tab, cfr_view **view) {
   return SQLITE_OK;
 }
 
-/* The write statement running now (the one calling xUpdate), and which run of it. */
-static sqlite3_stmt *writing_statement(sqlite3 *db, int *run) {
-  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
-    if (!sqlite3_stmt_busy(s) || sqlite3_stmt_readonly(s)) continue;
-    *run = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
-    return s;
-  }
-  *run = 0;
-  return NULL;
-}
-
 /* Notes the start of each write statement in the view, so that its writes can be taken back. */
 static void follow_statement(cfr_table *tab, cfr_view *view) {
   int run;
-  sqlite3_stmt *stmt = writing_statement(tab->db, &run);
+  sqlite3_stmt *stmt = cfr_writing_statement(tab->db, &run);
   if (stmt && stmt == tab->statement && run == tab->statement_run) return;
   tab->statement = stmt;
   tab->statement_run = run;

@@ -88,3 +88,13 @@ void *cfr_grow(void *items, int *capacity, int need, size_t size) {
   if (moved) *capacity = grown;
   return moved;
 }
+
+sqlite3_stmt *cfr_writing_statement(sqlite3 *db, int *run) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    if (!sqlite3_stmt_busy(s) || sqlite3_stmt_readonly(s)) continue;
+    *run = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+    return s;
+  }
+  *run = 0;
+  return NULL;
+}

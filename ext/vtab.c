@@ -768,6 +768,23 @@ static int part_for_new_row(cfr_vtab *vt, sqlite3_value *zone, cfr_table **out) 
   return SQLITE_OK;
 }
 
+/* A write statement over many zones checks each new row against its zone's supported regions:
+** on its first row, the lists of every zone the statement has read are fetched together, not one
+** round trip per zone as its rows reach each zone. */
+static void prefetch_regions(cfr_vtab *vt) {
+  int run;
+  sqlite3_stmt *stmt = cfr_writing_statement(vt->db, &run);
+  if (!vt->multi || (stmt == vt->prefetched && run == vt->prefetched_run)) return;
+  vt->prefetched = stmt;
+  vt->prefetched_run = run;
+  cfr_store **read = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_store *));
+  int n = 0;
+  for (int i = 0; read && i < vt->nparts; i++)
+    if (vt->parts[i]->current) read[n++] = vt->parts[i]->store;
+  if (n > 1 && read[0]->methods->prefetch_regions) read[0]->methods->prefetch_regions(read, n);
+  sqlite3_free(read);
+}
+
 /* WITHOUT ROWID (one zone): argv[0] is the old origin_ip (NULL for INSERT); argv[2..] the new
 ** columns. Rowid (several zones): argv[0] the old rowid, argv[1] the new one. */
 static int vtab_update(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlite3_int64 *rowid) {
@@ -776,6 +793,7 @@ static int vtab_update(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlit
   if (rc != SQLITE_OK) return rc;
   if (vt->nparts == 0) return refuse(vt, "the table spans no zone");
   if (vt->args.readonly) return cfr_table_refuse_readonly(vt->parts[0]);
+  prefetch_regions(vt);
   int inserting = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   const char *old_ip = NULL;
   cfr_table *old = vt->parts[0];

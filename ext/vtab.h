@@ -22,6 +22,8 @@ typedef struct cfr_vtab {
   int multi;                 /* a multi-zone table: rowid table, rows keyed by (zone_id, origin_ip) */
   int resolved;              /* parts are known */
   int joining;               /* a read is making the table join the transaction */
+  sqlite3_stmt *prefetched;  /* the write statement (and its run) that fetched the zones' regions */
+  int prefetched_run;
   cfr_table **parts;
   int nparts;
 } cfr_vtab;
