@@ -83,12 +83,6 @@ void cfr_commit_plan_clear(cfr_commit_plan *plan) {
 
 /* ---- sending ---- */
 
-/* Each batch's outcome as soon as it is known: into the journal, and onto the terminal. */
-typedef struct batch_watch {
-  struct progress *progress;
-  cfr_journal *journal;
-} batch_watch;
-
 /* Progress of a long COMMIT on a terminal. Only the COMMIT engine writes to the user's terminal,
 ** and only when stderr is one: inside Datasette or a script nothing is printed. The count shown is
 ** what was sent and answered; a COMMIT stopped by a failure ends the line where it stopped. */
@@ -116,12 +110,37 @@ static void progress_end(const progress *p) {
   if (p->shown && p->done > 0) fputc('\n', stderr);
 }
 
+/* One zone's share of a COMMIT being sent. */
+typedef struct zone_send {
+  const cfr_commit_target *t;
+  cfr_commit_plan *plan;
+  cfr_journal *journal;
+  char *stop; /* why its later steps must not run (sqlite3 memory), or NULL */
+} zone_send;
+
+/* A COMMIT of one or more zones of one table, sent step by step. */
+typedef struct sending {
+  zone_send *zones;
+  int n;
+  progress progress;
+} sending;
+
+static zone_send *zone_of_batch(sending *s, const cfr_batch *batch) {
+  for (int i = 0; i < s->n; i++) {
+    const cfr_commit_plan *p = s->zones[i].plan;
+    if (batch >= p->batches && batch < p->batches + p->nbatches) return &s->zones[i];
+  }
+  return NULL;
+}
+
+/* Each batch's outcome as soon as it is known: into its zone's journal, and onto the terminal. */
 static void batch_done(void *arg, const cfr_batch *batch) {
-  batch_watch *w = arg;
+  sending *s = arg;
+  zone_send *z = zone_of_batch(s, batch);
   /* A journal that cannot take the outcome still holds the change as sent: after a crash it is
   ** listed as interrupted, which is the safe side. */
-  cfr_journal_record(w->journal, batch->changes, batch->n);
-  progress_batch_done(w->progress, batch);
+  if (z) cfr_journal_record(z->journal, batch->changes, batch->n);
+  progress_batch_done(&s->progress, batch);
 }
 
 static void mark_unapplied(cfr_change *changes, int n, const char *why) {
@@ -131,13 +150,15 @@ static void mark_unapplied(cfr_change *changes, int n, const char *why) {
   }
 }
 
-/* Sends one step's batches; returns why the steps after it must not run (sqlite3 memory), or NULL:
-** a request that failed, or an item the API refused — a delete after a refused upsert could be
-** the second half of a move, and would leave the zone without the mapping. */
-static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, batch_watch *w) {
-  if (n == 0) return NULL;
-  cfr_batch_listener listener = {batch_done, w};
-  t->store->methods->apply(t->store, batches, n, &listener);
+static cfr_batch *step_batches(const zone_send *z, int step, int *n) {
+  *n = z->plan->step_start[step + 1] - z->plan->step_start[step];
+  return &z->plan->batches[z->plan->step_start[step]];
+}
+
+/* After a zone's step: why the zone's steps after it must not run (sqlite3 memory), or NULL — a
+** request that failed, or an item the API refused: a delete after a refused upsert could be the
+** second half of a move, and would leave the zone without the mapping. */
+static char *step_outcome(cfr_batch *batches, int n) {
   char *stop = NULL;
   for (int b = 0; b < n; b++) {
     cfr_batch *batch = &batches[b];
@@ -152,6 +173,56 @@ static char *send_step(const cfr_commit_target *t, cfr_batch *batches, int n, ba
       if (!batch->changes[i].applied) stop = sqlite3_mprintf("an earlier change was not applied");
   }
   return stop;
+}
+
+/* Sends one step of every zone still going: one zone's batches through its store, several
+** zones' batches together where their stores can (they were opened together), so that the zones
+** of a table cost the round trips of one. */
+static void send_step(sending *s, int step) {
+  cfr_batch_listener listener = {batch_done, s};
+  int total = 0, going = 0;
+  for (int i = 0; i < s->n; i++) {
+    int nb;
+    cfr_batch *batches = step_batches(&s->zones[i], step, &nb);
+    if (s->zones[i].stop) {
+      for (int b = 0; b < nb; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier change failed");
+      continue;
+    }
+    total += nb;
+    going += nb > 0;
+  }
+  if (total == 0) return;
+  cfr_store **stores = NULL;
+  cfr_batch **each = NULL;
+  if (going > 1 && s->zones[0].t->store->methods->apply_together) {
+    stores = sqlite3_malloc64((sqlite3_uint64)total * sizeof(*stores));
+    each = sqlite3_malloc64((sqlite3_uint64)total * sizeof(*each));
+  }
+  if (stores && each) {
+    int k = 0;
+    for (int i = 0; i < s->n; i++) {
+      int nb;
+      cfr_batch *batches = step_batches(&s->zones[i], step, &nb);
+      for (int b = 0; !s->zones[i].stop && b < nb; b++, k++) {
+        stores[k] = s->zones[i].t->store;
+        each[k] = &batches[b];
+      }
+    }
+    stores[0]->methods->apply_together(stores, each, total, &listener);
+  } else {
+    for (int i = 0; i < s->n; i++) {
+      int nb;
+      cfr_batch *batches = step_batches(&s->zones[i], step, &nb);
+      if (!s->zones[i].stop && nb > 0) s->zones[i].t->store->methods->apply(s->zones[i].t->store, batches, nb, &listener);
+    }
+  }
+  sqlite3_free(stores);
+  sqlite3_free(each);
+  for (int i = 0; i < s->n; i++) {
+    int nb;
+    cfr_batch *batches = step_batches(&s->zones[i], step, &nb);
+    if (!s->zones[i].stop) s->zones[i].stop = step_outcome(batches, nb);
+  }
 }
 
 /* The database rolls back this transaction, and with it whatever a transactional store applied. */
@@ -169,9 +240,13 @@ static int count_applied(const cfr_change *changes, int n) {
   return applied;
 }
 
-static char *failure_message(const char *table, const char *what, const cfr_change *changes, int n) {
+/* "COMMIT applied 3 of 5 changes; 2 not applied: …" — for a table of several zones, the first
+** zone that failed is named, and how many others failed too. */
+static char *failure_message(const cfr_commit_target *t, const char *what, const cfr_change *changes, int n,
+                             int zones, int other_failed) {
   int applied = count_applied(changes, n);
   sqlite3_str *s = sqlite3_str_new(NULL);
+  if (zones > 1) sqlite3_str_appendf(s, "zone %s: ", t->store->zone_id);
   sqlite3_str_appendf(s, "%s applied %d of %d changes; %d not applied: ", what, applied, n, n - applied);
   int named = 0;
   for (int i = 0; i < n && named < ERRORS_NAMED_IN_MESSAGE; i++) {
@@ -185,53 +260,84 @@ static char *failure_message(const char *table, const char *what, const cfr_chan
   /* The last reason named may already end a sentence (Cloudflare's texts do): no "..". */
   const char *text = sqlite3_str_value(s);
   int len = sqlite3_str_length(s);
-  sqlite3_str_appendf(s, "%s All are listed in SELECT * FROM cfregions_unapplied; "
-                      "SELECT cfregions_retry('%q') sends them again",
-                      text && len > 0 && text[len - 1] == '.' ? "" : ".", table);
+  if (text && len > 0 && text[len - 1] != '.') sqlite3_str_appendchar(s, 1, '.');
+  if (other_failed > 0)
+    sqlite3_str_appendf(s, " %d other zone%s of the table failed too.", other_failed, other_failed > 1 ? "s" : "");
+  sqlite3_str_appendf(s, " All are listed in SELECT * FROM cfregions_unapplied; "
+                      "SELECT cfregions_retry('%q') sends them again", t->table);
   return sqlite3_str_finish(s);
 }
 
-int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const char *what, char **err) {
-  char *request_error = NULL;
-  progress p;
-  progress_start(&p, t->table, plan->n, plan->nbatches);
-  batch_watch watch = {&p, NULL};
-  /* Before the first request, the change list is on disk: a crash cannot lose it. */
-  char *journal_error = NULL;
-  if (cfr_journal_begin(t->journal, t->table, t->store->zone_id, plan->changes, plan->n, &watch.journal,
-                        &journal_error) != SQLITE_OK)
-    request_error = sqlite3_mprintf("not sent: %s", journal_error ? journal_error : "the COMMIT journal could not be written");
-  sqlite3_free(journal_error);
-  for (int s = 0; s < CFR_STEPS; s++) {
-    cfr_batch *batches = &plan->batches[plan->step_start[s]];
-    int n = plan->step_start[s + 1] - plan->step_start[s];
-    if (request_error) {
-      for (int b = 0; b < n; b++) mark_unapplied(batches[b].changes, batches[b].n, "not sent: an earlier change failed");
-      continue;
-    }
-    request_error = send_step(t, batches, n, &watch);
-  }
-  progress_end(&p);
-  if (watch.journal) {
+/* Journals a zone's change list before its first request: a crash cannot lose it. */
+static void journal_begin(zone_send *z) {
+  char *why = NULL;
+  const cfr_commit_target *t = z->t;
+  if (cfr_journal_begin(t->journal, t->table, t->store->zone_id, z->plan->changes, z->plan->n, &z->journal, &why) != SQLITE_OK)
+    z->stop = sqlite3_mprintf("not sent: %s", why ? why : "the COMMIT journal could not be written");
+  sqlite3_free(why);
+}
+
+/* Its outcomes: out of the journal, onto the connection's unapplied list. */
+static int journal_end(zone_send *z) {
+  if (z->journal) {
     char *why = NULL;
-    cfr_journal_end(watch.journal, plan->changes, plan->n, &why);
+    cfr_journal_end(z->journal, z->plan->changes, z->plan->n, &why);
     sqlite3_free(why); /* the outcomes are recorded below; a stale journal line only repeats them */
   }
-  if (request_error && t->store->methods->transactional) relabel_rolled_back(plan->changes, plan->n, request_error);
-  sqlite3_free(request_error);
-  int rc = cfr_context_record_outcomes(t->ctx, t->schema, t->table, t->store->zone_id, plan->changes, plan->n);
-  if (rc == SQLITE_OK && count_applied(plan->changes, plan->n) < plan->n) {
-    *err = failure_message(t->table, what, plan->changes, plan->n);
+  const cfr_commit_target *t = z->t;
+  if (z->stop && t->store->methods->transactional) relabel_rolled_back(z->plan->changes, z->plan->n, z->stop);
+  return cfr_context_record_outcomes(t->ctx, t->schema, t->table, t->store->zone_id, z->plan->changes, z->plan->n);
+}
+
+int cfr_commit_send_zones(const cfr_commit_target *targets, cfr_commit_plan *plans, int n, const char *what,
+                          int *failed, char **err) {
+  sending s = {sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(zone_send)), n, {0}};
+  if (!s.zones) return SQLITE_NOMEM;
+  int changes = 0, requests = 0;
+  for (int i = 0; i < n; i++) {
+    s.zones[i] = (zone_send){&targets[i], &plans[i], NULL, NULL};
+    changes += plans[i].n;
+    requests += plans[i].nbatches;
+    failed[i] = 0;
+  }
+  progress_start(&s.progress, n ? targets[0].table : "", changes, requests);
+  for (int i = 0; i < n; i++)
+    if (plans[i].n > 0) journal_begin(&s.zones[i]);
+  for (int step = 0; step < CFR_STEPS; step++) send_step(&s, step);
+  progress_end(&s.progress);
+  int rc = SQLITE_OK, first_failed = -1, nfailed = 0;
+  for (int i = 0; i < n; i++) {
+    if (plans[i].n == 0) continue;
+    int recorded = journal_end(&s.zones[i]);
+    if (rc == SQLITE_OK) rc = recorded;
+    failed[i] = count_applied(plans[i].changes, plans[i].n) < plans[i].n;
+    if (failed[i] && first_failed < 0) first_failed = i;
+    nfailed += failed[i];
+    sqlite3_free(s.zones[i].stop);
+  }
+  if (rc == SQLITE_OK && first_failed >= 0) {
+    *err = failure_message(&targets[first_failed], what, plans[first_failed].changes, plans[first_failed].n, n,
+                           nfailed - 1);
     rc = SQLITE_ERROR;
   }
+  sqlite3_free(s.zones);
   return rc;
 }
 
-int cfr_commit_view(const cfr_commit_target *t, const cfr_view *view, char **err) {
-  cfr_commit_plan plan;
-  int rc = cfr_commit_plan_make(view, &plan);
-  if (rc == SQLITE_OK && plan.n > 0) rc = cfr_commit_send(t, &plan, "COMMIT", err);
-  cfr_commit_plan_clear(&plan);
+int cfr_commit_send(const cfr_commit_target *t, cfr_commit_plan *plan, const char *what, char **err) {
+  int failed;
+  return cfr_commit_send_zones(t, plan, 1, what, &failed, err);
+}
+
+int cfr_commit_views(const cfr_commit_target *targets, cfr_view *const *views, int n, int *failed, char **err) {
+  cfr_commit_plan *plans = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_commit_plan));
+  if (!plans) return SQLITE_NOMEM;
+  memset(plans, 0, (size_t)(n ? n : 1) * sizeof(cfr_commit_plan));
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = cfr_commit_plan_make(views[i], &plans[i]);
+  if (rc == SQLITE_OK) rc = cfr_commit_send_zones(targets, plans, n, "COMMIT", failed, err);
+  for (int i = 0; i < n; i++) cfr_commit_plan_clear(&plans[i]);
+  sqlite3_free(plans);
   return rc;
 }
 

@@ -45,6 +45,12 @@ typedef struct cfr_commit_target {
 ** when every change was applied; otherwise an error code with *err (sqlite3 memory, without the
 ** table name, which the caller adds). `what` names the operation in the message ("COMMIT"). */
 int cfr_commit_send(const cfr_commit_target *target, cfr_commit_plan *plan, const char *what, char **err);
+/* The same for n zones of one table (stores opened together), plans[i] for targets[i]: step s of
+** every zone goes out together, so that the zones cost the round trips of one. Each zone stops
+** after its own failure; failed[i] says whether zone i applied less than all of its changes. The
+** message names the first zone that failed and counts the others. */
+int cfr_commit_send_zones(const cfr_commit_target *targets, cfr_commit_plan *plans, int n, const char *what,
+                          int *failed, char **err);
 
 /* Takes off the table's unapplied list the IPs that the view's snapshot shows in their listed end
 ** state with no write pending: they got there after all (an answer lost after the API applied the
@@ -56,7 +62,8 @@ void cfr_commit_reconcile(const cfr_commit_target *target, const cfr_view *view)
 ** order, same batches, same outcome records). *applied: how many this call applied. */
 int cfr_commit_retry(const cfr_commit_target *target, double estimated_rows, int *applied, char **err);
 
-/* The same for the view's pending changes: plan, then send. */
-int cfr_commit_view(const cfr_commit_target *target, const cfr_view *view, char **err);
+/* The same for the pending changes of n views (views[i] of targets[i]'s zone): plan, then send
+** together. */
+int cfr_commit_views(const cfr_commit_target *targets, cfr_view *const *views, int n, int *failed, char **err);
 
 #endif

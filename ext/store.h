@@ -92,6 +92,10 @@ typedef struct cfr_store_methods {
   /* Applies the batches of one step of a COMMIT, concurrently where the store can. Once a batch's
   ** request fails, batches not yet sent are left unsent. Never marks an item applied unless it is. */
   void (*apply)(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener);
+  /* The same for the batches of n stores opened together (batches[i] for stores[i], the zones of
+  ** a multi-zone table), their requests sent together. A failed request stops only the batches of
+  ** its own store. May be NULL. */
+  void (*apply_together)(cfr_store **stores, cfr_batch **batches, int n, const cfr_batch_listener *listener);
   /* The list to validate regions against, owned by the store (or the connection), and the zone
   ** whose list it is (NULL: the built-in list), for pointing the user to it. */
   int (*regions)(cfr_store *store, const cfr_regions **out, const char **zone_id, char **err);

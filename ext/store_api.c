@@ -335,42 +335,81 @@ static void take_batch(api_store *s, cfr_api_requests *r, int i, cfr_batch *b) {
   cfr_api_answer_clear(&a);
 }
 
-/* The batches of one COMMIT step, CFR_HTTP_MAX_IN_FLIGHT at a time: after each group the
-** listener hears of its outcomes; a failed request stops the groups after it (and, within a group,
-** the requests not yet started). */
-static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
-  api_store *s = (api_store *)store;
-  cfr_api_client_begin(s->client);
-  int failed = 0;
-  for (int first = 0; first < n; first += CFR_HTTP_MAX_IN_FLIGHT) {
-    int count = n - first < CFR_HTTP_MAX_IN_FLIGHT ? n - first : CFR_HTTP_MAX_IN_FLIGHT;
-    cfr_batch *group = &batches[first];
-    if (failed) {
-      for (int b = 0; b < count; b++) group[b].sent = 0;
-      continue;
+static int has_failed(api_store *const *failed, int nfailed, const api_store *s) {
+  for (int i = 0; i < nfailed; i++)
+    if (failed[i] == s) return 1;
+  return 0;
+}
+
+/* The batches of one COMMIT step, batches[i] for owners[i] (stores opened together: one client),
+** CFR_HTTP_MAX_IN_FLIGHT at a time: after each group the listener hears of its outcomes. A failed
+** request stops the later batches of its store, and within its group the requests not yet started. */
+static void apply_batches(cfr_store **owners, cfr_batch **batches, int n, const cfr_batch_listener *listener) {
+  if (n == 0) return;
+  cfr_api_client *client = ((api_store *)owners[0])->client;
+  cfr_api_client_begin(client);
+  api_store **failed = sqlite3_malloc64((sqlite3_uint64)n * sizeof(api_store *));
+  int nfailed = 0, all_failed = !failed;
+  cfr_batch *group[CFR_HTTP_MAX_IN_FLIGHT];
+  api_store *group_owner[CFR_HTTP_MAX_IN_FLIGHT];
+  for (int next = 0; next < n;) {
+    int count = 0;
+    for (; next < n && count < CFR_HTTP_MAX_IN_FLIGHT; next++) {
+      api_store *owner = (api_store *)owners[next];
+      assert(owner->client == client);
+      if (all_failed || has_failed(failed, nfailed, owner)) {
+        batches[next]->sent = 0;
+        continue;
+      }
+      group[count] = batches[next];
+      group_owner[count++] = owner;
     }
+    if (count == 0) continue;
     cfr_api_requests r;
     char *err = NULL;
     int rc = cfr_api_requests_init(&r, count);
-    for (int b = 0; rc == SQLITE_OK && b < count; b++) rc = put_batch(s, &r, b, &group[b]);
-    if (rc == SQLITE_OK) rc = cfr_api_requests_send(s->client, &r, 1, &err);
+    for (int b = 0; rc == SQLITE_OK && b < count; b++) rc = put_batch(group_owner[b], &r, b, group[b]);
+    if (rc == SQLITE_OK) rc = cfr_api_requests_send(client, &r, 1, &err);
     if (rc != SQLITE_OK) {
       /* Nothing of the group went out (no credentials, an untrusted base URL, out of memory): the
-      ** first batch carries the reason, the others were not sent. */
-      group[0].sent = 1;
-      group[0].rc = rc;
-      group[0].err = err ? err : sqlite3_mprintf("out of memory");
-      for (int b = 1; b < count; b++) group[b].sent = 0;
-      failed = 1;
+      ** first batch carries the reason, the others were not sent, and nothing more is tried. */
+      group[0]->sent = 1;
+      group[0]->rc = rc;
+      group[0]->err = err ? err : sqlite3_mprintf("out of memory");
+      for (int b = 1; b < count; b++) group[b]->sent = 0;
+      all_failed = 1;
     } else {
       for (int b = 0; b < count; b++) {
-        take_batch(s, &r, b, &group[b]);
-        if (group[b].rc != SQLITE_OK) failed = 1;
-        if (group[b].sent) listener->done(listener->arg, &group[b]);
+        take_batch(group_owner[b], &r, b, group[b]);
+        if (group[b]->rc != SQLITE_OK && failed && !has_failed(failed, nfailed, group_owner[b]))
+          failed[nfailed++] = group_owner[b];
+        if (group[b]->sent) listener->done(listener->arg, group[b]);
       }
     }
     cfr_api_requests_free(&r);
   }
+  sqlite3_free(failed);
+}
+
+static void api_apply(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener) {
+  cfr_store **owners = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_store *));
+  cfr_batch **each = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_batch *));
+  if (!owners || !each) {
+    for (int b = 0; b < n; b++) batches[b].sent = 0;
+    if (n > 0) { batches[0].sent = 1; batches[0].rc = SQLITE_NOMEM; batches[0].err = sqlite3_mprintf("out of memory"); }
+  } else {
+    for (int b = 0; b < n; b++) {
+      owners[b] = store;
+      each[b] = &batches[b];
+    }
+    apply_batches(owners, each, n, listener);
+  }
+  sqlite3_free(owners);
+  sqlite3_free(each);
+}
+
+static void api_apply_together(cfr_store **stores, cfr_batch **batches, int n, const cfr_batch_listener *listener) {
+  apply_batches(stores, batches, n, listener);
 }
 
 /* ---- supported regions ---- */
@@ -456,7 +495,7 @@ static void api_close(cfr_store *store) {
 
 static const cfr_store_methods api_methods = {
   .transactional = 0, .list = api_list, .list_together = api_list_together, .count = api_count, .get = api_get, .get_many = api_get_many,
-  .apply = api_apply, .regions = api_regions, .prefetch_regions = api_prefetch_regions, .costs = api_costs, .close = api_close,
+  .apply = api_apply, .apply_together = api_apply_together, .regions = api_regions, .prefetch_regions = api_prefetch_regions, .costs = api_costs, .close = api_close,
 };
 
 int cfr_store_api_open(cfr_context *ctx, const cfr_api_settings *settings, cfr_store **out, char **err) {

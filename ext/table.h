@@ -91,6 +91,8 @@ int cfr_table_refuse_readonly(cfr_table *tab);
 /* table_write.c: the transaction hooks of the part. */
 int cfr_table_begin(cfr_table *tab);
 int cfr_table_sync(cfr_table *tab);
+/* xSync of n parts (the zones of one table): their COMMITs go out together (commit.h). */
+int cfr_table_sync_parts(cfr_table **parts, int n);
 void cfr_table_commit(cfr_table *tab);
 int cfr_table_rollback(cfr_table *tab);
 void cfr_table_savepoint(cfr_table *tab, int level);

@@ -277,21 +277,45 @@ static void end_transaction(cfr_table *tab) {
   cfr_table_release_view(tab, shared); /* the table's own reference */
 }
 
-int cfr_table_sync(cfr_table *tab) {
-  /* CREATE VIRTUAL TABLE joins the transaction without xBegin: nothing of ours to send then. A
-  ** part shared by two instances of the table (table.h) is synced by the first of them. */
-  if (tab->tx != CFR_TX_OPEN) return SQLITE_OK;
-  assert(tab->current);
-  cfr_view *view = tab->current->view;
-  tab->tx = CFR_TX_SYNCED;
-  cfr_commit_target target = {tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
+int cfr_table_sync(cfr_table *tab) { return cfr_table_sync_parts(&tab, 1); }
+
+int cfr_table_sync_parts(cfr_table **parts, int n) {
+  cfr_table **sending = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_table *));
+  cfr_commit_target *targets = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_commit_target));
+  cfr_view **views = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_view *));
+  int *failed = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(int));
+  int rc = sending && targets && views && failed ? SQLITE_OK : SQLITE_NOMEM, k = 0;
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    cfr_table *tab = parts[i];
+    /* CREATE VIRTUAL TABLE joins the transaction without xBegin: nothing of ours to send then. A
+    ** part shared by two instances of the table (table.h) is synced by the first of them. */
+    if (tab->tx != CFR_TX_OPEN) continue;
+    assert(tab->current);
+    tab->tx = CFR_TX_SYNCED;
+    targets[k] = (cfr_commit_target){tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
+    views[k] = tab->current->view;
+    cfr_commit_reconcile(&targets[k], views[k]);
+    sending[k++] = tab;
+  }
   char *err = NULL;
-  cfr_commit_reconcile(&target, view);
-  int rc = cfr_commit_view(&target, view, &err);
-  if (rc == SQLITE_OK) return rc;
-  tab->tx = CFR_TX_FAILED;
-  cfr_context_note_commit_failure(tab->ctx, tab->name, err);
-  return cfr_table_error(tab, rc, err);
+  if (rc == SQLITE_OK && k > 0) rc = cfr_commit_views(targets, views, k, failed, &err);
+  if (rc != SQLITE_OK) {
+    /* The zones that failed (all of them when nothing could be sent) roll back as FAILED. */
+    int first = -1;
+    for (int i = 0; i < k; i++) {
+      if (err && !failed[i]) continue;
+      sending[i]->tx = CFR_TX_FAILED;
+      if (first < 0) first = i;
+    }
+    cfr_table *tab = first >= 0 ? sending[first] : parts[0];
+    cfr_context_note_commit_failure(tab->ctx, tab->name, err);
+    rc = cfr_table_error(tab, rc, err);
+  }
+  sqlite3_free(sending);
+  sqlite3_free(targets);
+  sqlite3_free(views);
+  sqlite3_free(failed);
+  return rc;
 }
 
 /* The transaction is rolled back because another table's COMMIT failed: this table's changes were

@@ -823,12 +823,10 @@ static int vtab_begin(sqlite3_vtab *base) {
 
 static int vtab_sync(sqlite3_vtab *base) {
   cfr_vtab *vt = (cfr_vtab *)base;
-  /* The first zone that cannot apply everything fails the COMMIT; the zones after it are listed
-  ** as not sent when the transaction rolls back. */
+  /* Every zone's COMMIT goes out together; a zone that cannot apply everything fails the COMMIT,
+  ** with what the other zones applied staying applied (the API cannot roll back). */
   own_parts(vt);
-  int rc = SQLITE_OK;
-  for (int i = 0; rc == SQLITE_OK && i < vt->nparts; i++) rc = cfr_table_sync(vt->parts[i]);
-  return rc;
+  return cfr_table_sync_parts(vt->parts, vt->nparts);
 }
 
 static int vtab_commit(sqlite3_vtab *base) {
