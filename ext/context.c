@@ -25,6 +25,8 @@ struct cfr_context {
   zone_regions *zones;
   int nzones, zones_capacity;
   char *commit_failure;  /* see cfr_context_note_commit_failure */
+  void *zone_listing;    /* see cfr_context_keep_zone_listing */
+  void (*free_zone_listing)(void *);
 };
 
 cfr_context *cfr_context_new(void) {
@@ -56,6 +58,7 @@ void cfr_context_free(void *p) {
   }
   sqlite3_free(ctx->zones);
   sqlite3_free(ctx->commit_failure);
+  if (ctx->zone_listing) ctx->free_zone_listing(ctx->zone_listing);
   /* SQLite disconnects every table before it destroys the module that owns this context. */
   assert(ctx->ntables == 0);
   sqlite3_free(ctx->tables);
@@ -285,4 +288,14 @@ int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const 
   z->regions = regions;
   ctx->nzones++;
   return SQLITE_OK;
+}
+
+/* ---- the last zone listing ---- */
+
+void *cfr_context_zone_listing(const cfr_context *ctx) { return ctx->zone_listing; }
+
+void cfr_context_keep_zone_listing(cfr_context *ctx, void *listing, void (*free_listing)(void *)) {
+  if (ctx->zone_listing) ctx->free_zone_listing(ctx->zone_listing);
+  ctx->zone_listing = listing;
+  ctx->free_zone_listing = free_listing;
 }

@@ -92,4 +92,10 @@ const cfr_regions *cfr_context_zone_regions(const cfr_context *ctx, const char *
 int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const char *base_url,
                                    int api_version, cfr_regions *regions);
 
+/* ---- the last zone listing (zones.c keeps it for the other reads of the same statement) ---- */
+
+void *cfr_context_zone_listing(const cfr_context *ctx);
+/* Replaces it; the old one is freed with the function it was kept with. */
+void cfr_context_keep_zone_listing(cfr_context *ctx, void *listing, void (*free_listing)(void *));
+
 #endif

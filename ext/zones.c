@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* A listing of more zones than this is refused: its page 1 announcing more than MAX_PAGES pages
@@ -346,6 +347,85 @@ void cfr_zone_list_clear(cfr_zone_list *list) {
   memset(list, 0, sizeof(*list));
 }
 
+/* ---- the listing shared by the reads of one statement ---- */
+
+typedef struct kept_listing {
+  sqlite3_uint64 stamp; /* the statements running when it was read */
+  char *key;            /* where from, with which filters */
+  cfr_zone_list list;
+} kept_listing;
+
+static void free_kept(void *arg) {
+  kept_listing *k = arg;
+  cfr_zone_list_clear(&k->list);
+  sqlite3_free(k->key);
+  sqlite3_free(k);
+}
+
+/* Tells one execution of the running statements from any other: each busy statement and its run
+** count. 0 when none runs (nothing is shared then). */
+static sqlite3_uint64 statement_stamp(sqlite3 *db) {
+  sqlite3_uint64 x = 0;
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    if (!sqlite3_stmt_busy(s)) continue;
+    sqlite3_uint64 h = (sqlite3_uint64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL;
+    h ^= (sqlite3_uint64)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0) * 0xc2b2ae3d27d4eb4fULL;
+    x = (x ^ h) * 0x100000001b3ULL + 1;
+  }
+  return x;
+}
+
+static int copy_zone(const cfr_zone *from, cfr_zone *to) {
+  *to = *from;
+  to->name = to->status = to->account_name = to->plan = to->modified_on = NULL;
+  const char *const src[] = {from->name, from->status, from->account_name, from->plan, from->modified_on};
+  char **dst[] = {&to->name, &to->status, &to->account_name, &to->plan, &to->modified_on};
+  for (int i = 0; i < 5; i++) {
+    if (src[i] && !(*dst[i] = sqlite3_mprintf("%s", src[i]))) {
+      zone_clear(to);
+      return SQLITE_NOMEM;
+    }
+  }
+  return SQLITE_OK;
+}
+
+static int copy_list(const cfr_zone_list *from, cfr_zone_list *to) {
+  memset(to, 0, sizeof(*to));
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && i < from->count; i++) {
+    cfr_zone z;
+    rc = copy_zone(&from->items[i], &z);
+    if (rc == SQLITE_OK) rc = append_zone(to, &z);
+  }
+  if (rc != SQLITE_OK) cfr_zone_list_clear(to);
+  return rc;
+}
+
+int cfr_zones_list_in_statement(sqlite3 *db, cfr_context *ctx, cfr_api_client *client, const char *name,
+                                const char *account_id, const char *status, cfr_zone_list *out, char **err) {
+  sqlite3_uint64 stamp = statement_stamp(db);
+  char *key = sqlite3_mprintf("%s\x1f%s\x1f%s\x1f%s", cfr_api_client_base_url(client), name ? name : "\x1e",
+                              account_id ? account_id : "\x1e", status ? status : "\x1e");
+  if (!key) return SQLITE_NOMEM;
+  const kept_listing *kept = cfr_context_zone_listing(ctx);
+  if (stamp && kept && kept->stamp == stamp && strcmp(kept->key, key) == 0) {
+    sqlite3_free(key);
+    return copy_list(&kept->list, out);
+  }
+  int rc = cfr_zones_list(client, name, account_id, status, out, err);
+  kept_listing *k = rc == SQLITE_OK && stamp ? sqlite3_malloc(sizeof(*k)) : NULL;
+  if (k && copy_list(out, &k->list) == SQLITE_OK) {
+    k->stamp = stamp;
+    k->key = key;
+    key = NULL;
+    cfr_context_keep_zone_listing(ctx, k, free_kept);
+  } else {
+    sqlite3_free(k); /* not kept: the next read lists again */
+  }
+  sqlite3_free(key);
+  return rc;
+}
+
 /* ---- a zone by its name ---- */
 
 /* Why name names no zone, or more than one (the first few of them). */
@@ -395,6 +475,7 @@ static const char *const filter_params[] = {"name", "account.id", "status"};
 
 typedef struct zones_table {
   sqlite3_vtab base;
+  sqlite3 *db;
   cfr_context *ctx;
 } zones_table;
 
@@ -414,6 +495,7 @@ static int zt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
   zones_table *t = sqlite3_malloc(sizeof(*t));
   if (!t) return SQLITE_NOMEM;
   memset(t, 0, sizeof(*t));
+  t->db = db;
   t->ctx = aux;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *out = &t->base;
@@ -490,7 +572,8 @@ static int list_zones(zones_table *t, zones_cursor *c, const char *const values[
   cfr_api_client *client = NULL;
   char *err = NULL;
   int rc = cfr_api_client_open(t->ctx, &settings, &client, &err);
-  if (rc == SQLITE_OK) rc = cfr_zones_list(client, values[0], values[1], values[2], &c->list, &err);
+  if (rc == SQLITE_OK)
+    rc = cfr_zones_list_in_statement(t->db, t->ctx, client, values[0], values[1], values[2], &c->list, &err);
   cfr_api_client_close(client);
   cfr_api_settings_clear(&settings);
   if (rc != SQLITE_OK)

@@ -195,6 +195,12 @@ class ZonesFoundByListingTests(FakeTestCase):
         got = self.select("SELECT z.name, r.vendor, count(*) FROM cloudflare_zones z JOIN every r ON r.zone_id = z.id "
                           "GROUP BY 1, 2 ORDER BY 1")
         self.assertEqual(got, sorted(("zone%d.example.com" % i, "aws", 3) for i in range(10)))
+        zone_pages = [e for e in self.reads() if e["path"].endswith("/zones")]
+        self.assertEqual(len(zone_pages), 1, "cloudflare_zones and the table share the statement's listing")
+        self.fake.clear_log()
+        self.assertEqual(len(self.select("SELECT * FROM cloudflare_zones")), 12)
+        self.assertEqual(len([e for e in self.reads() if e["path"].endswith("/zones")]), 1,
+                         "a later statement lists the zones again")
 
     def test_a_cross_zone_update_costs_its_batches_per_zone_and_nothing_else(self):
         self.db.execute("CREATE VIRTUAL TABLE every USING origin_cloud_regions(zones='*')")
