@@ -111,6 +111,9 @@ typedef struct cfr_store_methods {
   void (*costs)(cfr_store *store, double rows, double *list_cost, double *get_cost);
   /* ALTER TABLE … RENAME: moves the store's persistent state to the new table name. May be NULL. */
   int (*rename)(cfr_store *store, const char *new_name, char **err);
+  /* The rename was rolled back with the transaction (SQLite undid the DDL): the store goes by
+  ** old_name again, touching nothing. May be NULL. */
+  int (*rename_undone)(cfr_store *store, const char *old_name);
   /* Removes the store's persistent state (DROP TABLE). May be NULL. */
   int (*destroy)(cfr_store *store, char **err);
   void (*close)(cfr_store *store);

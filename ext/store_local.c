@@ -233,6 +233,16 @@ static int local_rename(cfr_store *store, const char *new_name, char **err) {
   return SQLITE_OK;
 }
 
+static int local_rename_undone(cfr_store *store, const char *old_name) {
+  local_store *s = (local_store *)store;
+  char *name = sqlite3_mprintf("%s", old_name);
+  if (!name) return SQLITE_NOMEM;
+  finalize_all(s); /* prepared against the name being undone */
+  sqlite3_free(s->name);
+  s->name = name;
+  return SQLITE_OK;
+}
+
 static int local_destroy(cfr_store *store, char **err) {
   local_store *s = (local_store *)store;
   finalize_all(s);
@@ -249,7 +259,7 @@ static void local_close(cfr_store *store) {
 
 static const cfr_store_methods local_methods = {
   .transactional = 1, .list = local_list, .count = local_count, .get = local_get,
-  .apply = local_apply, .regions = local_regions, .version = local_version, .costs = local_costs, .rename = local_rename,
+  .apply = local_apply, .regions = local_regions, .version = local_version, .costs = local_costs, .rename = local_rename, .rename_undone = local_rename_undone,
   .destroy = local_destroy, .close = local_close,
 };
 

@@ -89,6 +89,8 @@ void cfr_table_unref(cfr_table *tab) {
   forget_transaction(tab);
   cfr_table_forget_kept(tab);
   if (tab->store) tab->store->methods->close(tab->store);
+  for (int i = 0; i < tab->nrenames; i++) sqlite3_free(tab->renames[i].old_name);
+  sqlite3_free(tab->renames);
   sqlite3_free(tab->schema);
   sqlite3_free(tab->name);
   sqlite3_free(tab->journal);
@@ -98,7 +100,14 @@ void cfr_table_unref(cfr_table *tab) {
 int cfr_table_rename(cfr_table *tab, const char *new_name) {
   char *name = sqlite3_mprintf("%s", new_name);
   if (!name) return SQLITE_NOMEM;
-  sqlite3_free(tab->name);
+  if (!sqlite3_get_autocommit(tab->db)) {
+    cfr_rename *grown = cfr_grow(tab->renames, &tab->renames_capacity, tab->nrenames + 1, sizeof(*grown));
+    if (!grown) { sqlite3_free(name); return SQLITE_NOMEM; }
+    tab->renames = grown;
+    tab->renames[tab->nrenames++] = (cfr_rename){tab->name, tab->savepoints};
+  } else {
+    sqlite3_free(tab->name);
+  }
   tab->name = name;
   return SQLITE_OK;
 }

@@ -41,9 +41,18 @@ typedef struct cfr_table {
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the part holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
+  int savepoints;            /* savepoint levels open in the transaction, as xSavepoint told */
+  struct cfr_rename *renames; /* RENAMEs in the transaction, undone by ROLLBACK (TO) */
+  int nrenames, renames_capacity;
   sqlite3_stmt *statement;   /* the write statement last seen in xUpdate, and which run of it */
   int statement_run;
 } cfr_table;
+
+/* A RENAME inside a transaction: the name before it, and the savepoint levels open then. */
+typedef struct cfr_rename {
+  char *old_name;
+  int savepoints;
+} cfr_rename;
 
 /* Column numbers (zone_id is hidden). */
 enum { COL_ORIGIN_IP, COL_VENDOR, COL_REGION, COL_MODIFIED_ON, COL_ZONE_ID };
@@ -58,7 +67,9 @@ cfr_table *cfr_table_share(cfr_context *ctx, sqlite3_vtab *owner, const char *sc
                            const char *zone_id);
 /* Drops one reference; the last one frees the part and closes its store. */
 void cfr_table_unref(cfr_table *tab);
-/* ALTER TABLE … RENAME: the part goes by new_name (its store was renamed by the caller). */
+/* ALTER TABLE … RENAME: the part goes by new_name (its store was renamed by the caller). Inside
+** a transaction the old name is kept: a ROLLBACK, or a ROLLBACK TO a savepoint opened before the
+** rename, gives it back (table_write.c), as SQLite gives back the schema. */
 int cfr_table_rename(cfr_table *tab, const char *new_name);
 /* DROP TABLE: the store is destroyed; the transaction's writes go with it, unsent, and no table
 ** connected later shares the part. */

@@ -339,10 +339,35 @@ static int list_rolled_back(cfr_table *tab, cfr_view *view, const char *failure)
   return rc;
 }
 
+/* ---- renames within the transaction ---- */
+
+/* Gives back the names of the renames made after `savepoints` levels were open (all: -1): SQLite
+** undid their DDL; the store, the unapplied list and the journal follow. */
+static void undo_renames(cfr_table *tab, int savepoints) {
+  while (tab->nrenames > 0 && tab->renames[tab->nrenames - 1].savepoints > savepoints) {
+    cfr_rename *r = &tab->renames[--tab->nrenames];
+    if (tab->store->methods->rename_undone) tab->store->methods->rename_undone(tab->store, r->old_name);
+    cfr_context_rename_unapplied(tab->ctx, tab->schema, tab->name, r->old_name);
+    char *err = NULL;
+    cfr_journal_rename(tab->journal, tab->name, r->old_name, &err);
+    sqlite3_free(err);
+    sqlite3_free(tab->name);
+    tab->name = r->old_name;
+  }
+}
+
+/* The transaction ended: its renames stay. */
+static void keep_renames(cfr_table *tab) {
+  for (int i = 0; i < tab->nrenames; i++) sqlite3_free(tab->renames[i].old_name);
+  tab->nrenames = 0;
+  tab->savepoints = 0;
+}
+
 void cfr_table_commit(cfr_table *tab) {
   /* SQLite syncs every table of a transaction before committing any: the changes went out there. */
   assert(tab->tx != CFR_TX_OPEN);
   end_transaction(tab);
+  keep_renames(tab);
 }
 
 int cfr_table_rollback(cfr_table *tab) {
@@ -355,23 +380,37 @@ int cfr_table_rollback(cfr_table *tab) {
     rc = list_rolled_back(tab, view, failure);
   if (view) cfr_view_discard_changes(view);
   end_transaction(tab);
+  undo_renames(tab, -1);
+  keep_renames(tab);
   /* What the transaction did to the store (DDL included) is undone without moving its version. */
   cfr_table_forget_kept(tab);
   return rc;
 }
 
 void cfr_table_savepoint(cfr_table *tab, int level) {
+  /* A table created inside the transaction is in it without xBegin (SQLite adds it at CREATE), so
+  ** the savepoint that opens each later write statement is its first word: begin here, or the
+  ** statement's rollback would find nothing to undo to. */
+  if (tab->tx == CFR_TX_NONE && !sqlite3_get_autocommit(tab->db) && cfr_table_begin(tab) != SQLITE_OK) return;
+  if (level + 1 > tab->savepoints) tab->savepoints = level + 1;
   cfr_view *view = write_view(tab);
   if (view) cfr_view_savepoint(view, level);
 }
 
 void cfr_table_release(cfr_table *tab, int level) {
+  /* Renames inside the released savepoints now belong to the one around them. */
+  int open = level < 0 ? 0 : level;
+  for (int i = 0; i < tab->nrenames; i++)
+    if (tab->renames[i].savepoints > open) tab->renames[i].savepoints = open;
+  if (tab->savepoints > open) tab->savepoints = open;
   cfr_view *view = write_view(tab);
   if (view) cfr_view_release(view, level);
 }
 
 void cfr_table_rollback_to(cfr_table *tab, int level) {
   cfr_table_forget_kept(tab);
+  undo_renames(tab, level);
+  if (level >= 0) tab->savepoints = level + 1;
   cfr_view *view = write_view(tab);
   if (view) cfr_view_rollback_to(view, level);
 }
