@@ -110,10 +110,10 @@ $(BUILD)/test-asan/%.o: test/%.c Makefile
 
 # The HTTP client is free of SQLite, so its test links http*.o alone.
 $(HTTP_TEST): $(BUILD)/test/http/test_http.o $(BUILD)/test/http/test_http_hostile.o \
-              $(BUILD)/obj/http.o $(BUILD)/obj/http_rules.o
+              $(BUILD)/obj/http.o $(BUILD)/obj/http_budget.o $(BUILD)/obj/http_rules.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 $(HTTP_TEST_ASAN): $(BUILD)/test-asan/http/test_http.o $(BUILD)/test-asan/http/test_http_hostile.o \
-                   $(BUILD)/asan/http.o $(BUILD)/asan/http_rules.o
+                   $(BUILD)/asan/http.o $(BUILD)/asan/http_budget.o $(BUILD)/asan/http_rules.o
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 # A unit test links every object of the extension and the real libsqlite3 (see test/unit/unit.h).

@@ -9,16 +9,17 @@
 **
 ** Around the transfers sit three limits: the response caps (body and headers, checked as bytes
 ** arrive), the process-wide rate budget per credential (a sliding window shared by every client
-** and thread), and the client's rate-limit wait budget, which bounds what a statement spends
-** waiting on rate limits.
+** and thread, kept in http_budget.c), and the client's rate-limit wait budget, which bounds what
+** a statement spends waiting on rate limits.
 **
 ** What needs no transfer (base URL validation, the retry headers, the retry and backoff rules,
 ** error texts) is in http_rules.c; this file moves bytes and applies those rules to each attempt.
 **
 ** Standalone on purpose: no SQLite, no JSON, plain malloc/free, so a C test links it (with
-** http_rules.c) alone.
+** http_rules.c and http_budget.c) alone.
 */
 #include "http.h"
+#include "http_budget.h"
 #include "http_rules.h"
 
 #include <assert.h>
@@ -31,7 +32,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_PARALLEL CFR_HTTP_MAX_IN_FLIGHT
 #define CONNECT_TIMEOUT_MAX_MS 10000
@@ -73,26 +73,9 @@ typedef struct slot {
   cfr_http_hints hints;             /* what this attempt's response headers asked for */
   char errbuf[CURL_ERROR_SIZE];
   job *job;                         /* NULL when idle */
-  struct budget *budget;            /* the rate budget whose slot the attempt holds, or NULL */
+  cfr_http_budget *budget;          /* the rate budget whose slot the attempt holds, or NULL */
   long long started_ms;
 } slot;
-
-/* The rate budget of one credential in this process: the attempts in flight, and the end times of
-** the last `limit` attempts. An attempt counts from its start until `window` after its end: the
-** server counts it when it arrives, which may be well after it started (a new connection), so
-** counting from the start would let the (limit+1)th attempt arrive inside the server's window.
-** Keyed by a salted hash of the credential; the credential itself is never kept here. */
-typedef struct budget {
-  struct budget *next;
-  uint64_t key;
-  int limit;
-  long long window_ms;
-  long long *times;                 /* ring of end times; times[head] the oldest */
-  int head, count;
-  int in_flight;                    /* attempts started and not ended */
-  long long blocked_until;          /* a 429 asked every request of this credential to wait */
-  int users;                        /* clients attached */
-} budget;
 
 struct cfr_http {
   cfr_http_base base;    /* validated, normalized base URL; its loopback flag bars proxies */
@@ -107,7 +90,7 @@ struct cfr_http {
   char *token, *email, *key;
   int bad_credentials;   /* a credential had control characters (header injection): refuse */
   int rate_requests, rate_seconds;
-  budget *budget;
+  cfr_http_budget *budget;
   int debug;             /* CLOUDFLARE_LOG=debug, read at each call */
   CURLM *multi;
   slot *slots[MAX_PARALLEL];
@@ -115,12 +98,6 @@ struct cfr_http {
 };
 
 /* ---------- small utilities ---------- */
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long long ms) {
   if (ms <= 0) return;
@@ -150,148 +127,17 @@ static char *dup_str(const char *s) { return dup_printf("%s%s", s, ""); }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-static uint64_t budget_salt;
 static void curl_init_once(void) {
   curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  /* Not a secret: the salt only keeps the budget keys from being a plain hash of a token. */
-  budget_salt = ((uint64_t)now_ms() << 24) ^ (uint64_t)time(NULL) ^ (uint64_t)getpid() ^
-                (uint64_t)(uintptr_t)&budget_salt;
+  cfr_http_budget_init();
 }
 
-/* ---------- the rate budget, per process and credential ---------- */
-
-static pthread_mutex_t budget_mu = PTHREAD_MUTEX_INITIALIZER;
-static budget *budgets; /* every budget of the process, under budget_mu */
-
-/* FNV-1a over the salt, a kind letter and the credential's parts (each followed by a NUL). */
-static uint64_t credential_key(const char *token, const char *email, const char *key) {
-  uint64_t x = 0xcbf29ce484222325ULL;
-  const char *parts[3] = {token, email, key};
-  for (int i = 0; i < 8; i++) { x ^= (budget_salt >> (8 * i)) & 0xff; x *= 0x100000001b3ULL; }
-  for (int i = 0; i < 3; i++) {
-    const char *p = parts[i] ? parts[i] : "";
-    x ^= (uint64_t)('a' + i); x *= 0x100000001b3ULL;
-    do { x ^= (unsigned char)*p; x *= 0x100000001b3ULL; } while (*p++);
-  }
-  return x;
-}
-
-/* A budget nobody uses whose every recorded attempt is out of the window can affect nothing. */
-static int budget_forgettable(const budget *b, long long now) {
-  if (b->users > 0 || b->in_flight > 0 || b->blocked_until > now) return 0;
-  if (b->count == 0) return 1;
-  return b->times[(b->head + b->count - 1) % b->limit] + b->window_ms <= now;
-}
-
-static void budget_prune(long long now) { /* under budget_mu */
-  for (budget **pp = &budgets; *pp;) {
-    budget *b = *pp;
-    if (!budget_forgettable(b, now)) { pp = &b->next; continue; }
-    *pp = b->next;
-    free(b->times);
-    free(b);
-  }
-}
-
-/* Frees the budgets when the extension is unloaded (the shell dlcloses it at exit), so that leak
-** checkers see no block whose last pointer went away with the library. */
-__attribute__((destructor)) static void free_budgets(void) {
-  pthread_mutex_lock(&budget_mu);
-  while (budgets) {
-    budget *b = budgets;
-    budgets = b->next;
-    free(b->times);
-    free(b);
-  }
-  pthread_mutex_unlock(&budget_mu);
-}
-
-/* The shared budget for (key, limit, seconds), created if need be; NULL when out of memory. */
-static budget *budget_attach(uint64_t key, int limit, int seconds) {
-  pthread_mutex_lock(&budget_mu);
-  budget_prune(now_ms());
-  budget *b = budgets;
-  while (b && (b->key != key || b->limit != limit || b->window_ms != seconds * 1000LL)) b = b->next;
-  if (!b && (b = calloc(1, sizeof *b)) != NULL) {
-    b->times = malloc((size_t)limit * sizeof *b->times);
-    if (!b->times) { free(b); b = NULL; }
-    else {
-      b->key = key; b->limit = limit; b->window_ms = seconds * 1000LL;
-      b->next = budgets; budgets = b;
-    }
-  }
-  if (b) b->users++;
-  pthread_mutex_unlock(&budget_mu);
-  return b;
-}
-
-static void budget_detach(budget *b) {
-  if (!b) return;
-  pthread_mutex_lock(&budget_mu);
-  b->users--;
-  pthread_mutex_unlock(&budget_mu);
-}
-
-/* Takes a slot for an attempt starting now when one is free. Returns the earliest time (monotonic
-** ms) an attempt may start: <= *now means the slot was taken. *blocked tells whether what holds
-** the attempt back is a 429 of this credential rather than the window being full. */
-/* How long until an attempt may start (earliest time, monotonic ms): every attempt in flight holds
-** a slot, and so does every one that ended within the window. */
-static long long budget_earliest(const budget *b, long long t) {
-  int ended = 0; /* end times still in the window, the newest `count` of them */
-  for (int i = 0; i < b->count; i++)
-    if (b->times[(b->head + i) % b->limit] + b->window_ms > t) ended++;
-  int over = ended + b->in_flight - b->limit + 1; /* slots that must free up first */
-  if (over <= 0) return t;
-  if (over > ended) return t + 50; /* held by attempts in flight: look again shortly */
-  return b->times[(b->head + b->count - ended + over - 1) % b->limit] + b->window_ms;
-}
-
-/* Takes a slot for an attempt starting now when one is free. Returns the earliest time (monotonic
-** ms) an attempt may start: <= *now means the slot was taken (release it with budget_end). *blocked
-** tells whether what holds the attempt back is a 429 of this credential rather than the budget. */
-static long long budget_take(budget *b, long long *now, int *blocked) {
-  pthread_mutex_lock(&budget_mu);
-  long long t = now_ms(), earliest = t; /* read under the lock: end times stay in order */
-  *now = t;
-  *blocked = 0;
-  if (b) {
-    earliest = budget_earliest(b, t);
-    if (b->blocked_until > earliest) { earliest = b->blocked_until; *blocked = 1; }
-    if (earliest <= t) b->in_flight++;
-  }
-  pthread_mutex_unlock(&budget_mu);
-  return earliest;
-}
-
-/* An attempt that took a slot has ended: its slot is held for a window from now. */
-static void budget_end(budget *b) {
-  if (!b) return;
-  pthread_mutex_lock(&budget_mu);
-  long long t = now_ms();
-  assert(b->in_flight > 0);
-  b->in_flight--;
-  if (b->count < b->limit) b->times[(b->head + b->count++) % b->limit] = t;
-  else { b->times[b->head] = t; b->head = (b->head + 1) % b->limit; }
-  pthread_mutex_unlock(&budget_mu);
-}
-
-static void budget_block(budget *b, long long until) {
-  if (!b) return;
-  pthread_mutex_lock(&budget_mu);
-  if (until > b->blocked_until) b->blocked_until = until;
-  pthread_mutex_unlock(&budget_mu);
-}
+/* ---------- the rate budget of the client's credential (http_budget.c) ---------- */
 
 /* Follows the client's current credential; keeps the old budget if a new one cannot be made. */
 static int follow_credential(cfr_http *h) {
-  uint64_t key = credential_key(h->token, h->email, h->key);
-  if (h->budget && h->budget->key == key) return 1; /* the store sets it before every request */
-  budget *b = budget_attach(key, h->rate_requests, h->rate_seconds);
-  if (!b) return 0;
-  budget_detach(h->budget);
-  h->budget = b;
-  return 1;
+  return cfr_http_budget_follow(&h->budget, h->token, h->email, h->key, h->rate_requests,
+                                h->rate_seconds);
 }
 
 /* ---------- the wait budget of a statement ---------- */
@@ -392,7 +238,7 @@ cfr_http *cfr_http_new(const cfr_http_config *cfg, char **err) {
   h->on_wait_ctx = cfg->on_wait_ctx;
   h->rate_requests = requests;
   h->rate_seconds = seconds;
-  h->rng = ((uint64_t)now_ms() << 20) ^ (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL);
+  h->rng = ((uint64_t)cfr_http_now_ms() << 20) ^ (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL);
   if (!h->rng) h->rng = 0x9E3779B97F4A7C15ULL;
 
   problem = cfr_http_base_parse(cfg->base_url, &h->base);
@@ -416,7 +262,7 @@ void cfr_http_free(cfr_http *h) {
     free(h->slots[i]);
   }
   if (h->multi) curl_multi_cleanup(h->multi);
-  budget_detach(h->budget);
+  cfr_http_budget_detach(h->budget);
   free(h->base.url); free(h->base.host_port); free(h->user_agent);
   forget_credentials(h);
   free(h);
@@ -573,7 +419,7 @@ static CURLcode configure(const cfr_http *h, slot *s, const job *j) {
 
 /* The attempt's resources; the easy handle stays for the next request. */
 static void release_slot(slot *s) {
-  budget_end(s->budget);
+  cfr_http_budget_end(s->budget);
   s->budget = NULL;
   free_headers(s->headers);
   free(s->url);
@@ -597,7 +443,7 @@ static const char *start_attempt(cfr_http *h, slot *s, job *j) {
   if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
     return "libcurl could not start the request";
   s->job = j; j->state = JOB_RUNNING; j->out->attempts++;
-  s->started_ms = now_ms();
+  s->started_ms = cfr_http_now_ms();
   return NULL;
 }
 
@@ -737,7 +583,8 @@ static long long answer_retry_delay(cfr_http *h, slot *s, long status, long long
     refused_wait_text(h, refusal, n, asked > 0 ? WAIT_ASKED : WAIT_BACKOFF, status, delay, may);
     return 0;
   }
-  if (status == 429 && asked > 0) budget_block(h->budget, t + delay); /* the others hold back too */
+  if (status == 429 && asked > 0) /* the others hold back too */
+    cfr_http_budget_block(h->budget, t + delay);
   j->out->waited_ms += delay;
   notify_wait(h, delay, "for the API's rate limit");
   return delay;
@@ -747,7 +594,7 @@ static long long answer_retry_delay(cfr_http *h, slot *s, long status, long long
 static void finish_attempt(cfr_http *h, run *r, slot *s, CURLcode rc) {
   job *j = s->job;
   cfr_http_response *out = j->out;
-  long long t = now_ms(), elapsed = t - s->started_ms, delay = -1;
+  long long t = cfr_http_now_ms(), elapsed = t - s->started_ms, delay = -1;
   long status = 0, request_bytes = 0;
   curl_off_t uploaded = 0;
   if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) status = 0;
@@ -808,7 +655,7 @@ static job *next_ready(run *r, long long t) {
 ** slot (rescheduled) or the wait does not fit in the wait budget (failed). */
 static int take_budget_slot(cfr_http *h, run *r, job *j) {
   int blocked;
-  long long now, earliest = budget_take(h->budget, &now, &blocked), may;
+  long long now, earliest = cfr_http_budget_take(h->budget, &now, &blocked), may;
   if (earliest <= now) return 1;
   if (!charge_wait(h, now, earliest, &may)) {
     char why[sizeof j->out->error];
@@ -831,7 +678,7 @@ static int fill_slots(cfr_http *h, run *r, int nslots) {
   for (int i = 0; i < nslots; i++) {
     slot *s = h->slots[i];
     job *j;
-    while (!s->job && (j = next_ready(r, now_ms()))) {
+    while (!s->job && (j = next_ready(r, cfr_http_now_ms()))) {
       if (!take_budget_slot(h, r, j)) continue;
       s->budget = h->budget; /* the slot's attempt holds one of the budget's slots */
       const char *why = start_attempt(h, s, j);
@@ -877,7 +724,7 @@ static void abort_all(cfr_http *h, run *r, int nslots, CURLMcode mrc) {
 
 /* Wakes up for the next due retry even while other transfers are still running. */
 static int poll_timeout_ms(const run *r) {
-  long long due = next_due(r), wait = due < 0 ? 1000 : due - now_ms();
+  long long due = next_due(r), wait = due < 0 ? 1000 : due - cfr_http_now_ms();
   return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
@@ -894,7 +741,8 @@ static void run_jobs(cfr_http *h, run *r) {
     if (fill_slots(h, r, nslots) == 0) {
       long long due = next_due(r);
       if (due < 0) return; /* every job is done */
-      sleep_ms(due - now_ms()); /* nothing in flight: just wait for the next one to be due */
+      /* nothing in flight: just wait for the next one to be due */
+      sleep_ms(due - cfr_http_now_ms());
       continue;
     }
     int running = 0;
