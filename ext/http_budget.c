@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BUDGET_MARGIN_MS 100 /* see cfr_http_budget_end */
+
 /* The rate budget of one credential in this process: the attempts in flight, and the end times of
 ** the last `limit` attempts. An attempt counts from its start until `window` after its end: the
 ** server counts it when it arrives, which may be well after it started (a new connection), so
@@ -167,7 +169,10 @@ long long cfr_http_budget_take(cfr_http_budget *b, long long *now, int *blocked)
 void cfr_http_budget_end(cfr_http_budget *b) {
   if (!b) return;
   pthread_mutex_lock(&budget_mu);
-  long long t = cfr_http_now_ms();
+  /* The slot is held a little beyond the window: the server counts the request from its own
+  ** clock and from when the request reached it, and a few milliseconds of difference between the
+  ** two would be a 429. */
+  long long t = cfr_http_now_ms() + BUDGET_MARGIN_MS;
   assert(b->in_flight > 0);
   b->in_flight--;
   if (b->count < b->limit) b->times[(b->head + b->count++) % b->limit] = t;

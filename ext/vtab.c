@@ -173,7 +173,6 @@ static int open_known_parts(cfr_vtab *vt, int create, char **err) {
     rc = cfr_store_open(vt->db, vt->ctx, vt->schema, vt->name, &vt->args, create, &store, err);
     if (rc == SQLITE_OK) rc = add_part(vt, store);
     if (rc == SQLITE_OK) rc = cfr_table_read_journal(vt->parts[0], err);
-    vt->resolved = 1;
     return rc;
   }
   return SQLITE_OK; /* found on first use: resolve() */

@@ -67,8 +67,11 @@ int cfr_vtab_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out) {
   cur->base.pVtab = base;
   cur->shared = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_shared_view *));
   rc = cur->shared ? SQLITE_OK : SQLITE_NOMEM;
-  for (; rc == SQLITE_OK && cur->nparts < vt->nparts; cur->nparts++)
+  /* nparts counts the views acquired: those are what closing releases. */
+  while (rc == SQLITE_OK && cur->nparts < vt->nparts) {
     rc = cfr_table_acquire_view(vt->parts[cur->nparts], &cur->shared[cur->nparts]);
+    if (rc == SQLITE_OK) cur->nparts++;
+  }
   if (rc != SQLITE_OK) {
     cfr_vtab_cursor_close(&cur->base);
     return rc;
