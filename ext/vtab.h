@@ -18,6 +18,9 @@
 
 #include "table.h"
 
+/* Requests of several zones go out together, this many at a time (the API client's limit). */
+#define CFR_ZONES_IN_FLIGHT 8
+
 typedef struct cfr_vtab {
   sqlite3_vtab base;
   sqlite3 *db;

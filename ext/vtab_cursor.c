@@ -132,10 +132,46 @@ static int append_rows(cfr_cursor *cur, int part, const int *rows, int n) {
   return SQLITE_OK;
 }
 
+/* Completes the views of the selected zones, their listings sent together. */
+static int complete_selected(cfr_vtab *vt, cfr_cursor *cur, const int *selected) {
+  cfr_store **stores = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_store *));
+  cfr_view **views = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_view *));
+  int rc = stores && views ? SQLITE_OK : SQLITE_NOMEM, k = 0;
+  for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
+    if (!selected[p]) continue;
+    stores[k] = vt->parts[p]->store;
+    views[k++] = view_of(cur, p);
+  }
+  char *err = NULL;
+  if (rc == SQLITE_OK) rc = cfr_snapshot_complete_many(stores, views, k, &err);
+  if (rc != SQLITE_OK) rc = cfr_vtab_fail(vt, rc, err);
+  sqlite3_free(stores);
+  sqlite3_free(views);
+  return rc;
+}
+
+/* Lookups of one zone go out together, zone after zone: one round trip per zone. The listings of
+** every zone go out together, CFR_ZONES_IN_FLIGHT requests at a time. Over many small zones the
+** listings are done sooner (200 zones of 50: 26 round trips instead of 200). */
+static int listing_is_sooner(cfr_vtab *vt, const int *selected) {
+  double requests = 0;
+  int zones = 0;
+  for (int p = 0; p < vt->nparts; p++) {
+    if (!selected[p]) continue;
+    cfr_table *tab = vt->parts[p];
+    double list_cost, get_cost;
+    tab->store->methods->costs(tab->store, tab->estimated_rows, &list_cost, &get_cost);
+    requests += list_cost / get_cost;
+    zones++;
+  }
+  return zones > 1 && requests / CFR_ZONES_IN_FLIGHT + 1 < zones;
+}
+
 static int filter_by_ip(cfr_vtab *vt, cfr_cursor *cur, int plan, sqlite3_value *arg, const int *selected) {
   char (*ips)[CFR_IP_TEXT_MAX];
   int n;
   int rc = collect_values(plan & PLAN_IP_IN, 0, arg, &ips, &n);
+  if (rc == SQLITE_OK && n > 0 && listing_is_sooner(vt, selected)) rc = complete_selected(vt, cur, selected);
   for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
     if (!selected[p]) continue;
     int *rows, nrows;
@@ -149,17 +185,7 @@ static int filter_by_ip(cfr_vtab *vt, cfr_cursor *cur, int plan, sqlite3_value *
 
 /* Every selected zone listed (their requests together), then each zone's rows in address order. */
 static int filter_all(cfr_vtab *vt, cfr_cursor *cur, const int *selected) {
-  cfr_store **stores = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_store *));
-  cfr_view **views = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_view *));
-  int rc = stores && views ? SQLITE_OK : SQLITE_NOMEM, k = 0;
-  for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
-    if (!selected[p]) continue;
-    stores[k] = vt->parts[p]->store;
-    views[k++] = view_of(cur, p);
-  }
-  char *err = NULL;
-  if (rc == SQLITE_OK) rc = cfr_snapshot_complete_many(stores, views, k, &err);
-  if (rc != SQLITE_OK) rc = cfr_vtab_fail(vt, rc, err);
+  int rc = complete_selected(vt, cur, selected);
   for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
     if (!selected[p]) continue;
     int *rows, nrows;
@@ -168,8 +194,6 @@ static int filter_all(cfr_vtab *vt, cfr_cursor *cur, const int *selected) {
     sqlite3_free(rows);
     cfr_table_note_size(vt->parts[p], view_of(cur, p));
   }
-  sqlite3_free(stores);
-  sqlite3_free(views);
   return rc;
 }
 

@@ -63,8 +63,8 @@ static void use_constraint(sqlite3_index_info *info, int i, int *argv_next) {
   info->aConstraintUsage[i].omit = 1;
 }
 
-/* Costs of a listing of every known zone (their requests go out together, 8 at a time) and of one
-** lookup; before the zones are known, those of one API zone. */
+/* Costs of a listing of every known zone (their requests go out together, CFR_ZONES_IN_FLIGHT at
+** a time) and of one lookup; before the zones are known, those of one API zone. */
 static void costs(const cfr_vtab *vt, double *list_cost, double *get_cost, double *rows) {
   *list_cost = 0;
   *rows = 0;
@@ -73,7 +73,7 @@ static void costs(const cfr_vtab *vt, double *list_cost, double *get_cost, doubl
     cfr_table *p = vt->parts[i];
     double l, g;
     p->store->methods->costs(p->store, p->estimated_rows, &l, &g);
-    *list_cost += l / (vt->nparts > 1 ? 8 : 1);
+    *list_cost += l / (vt->nparts > 1 ? CFR_ZONES_IN_FLIGHT : 1);
     *get_cost = g;
     *rows += p->estimated_rows;
   }

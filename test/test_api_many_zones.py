@@ -202,6 +202,17 @@ class ZonesFoundByListingTests(FakeTestCase):
         self.assertEqual(len([e for e in self.reads() if e["path"].endswith("/zones")]), 1,
                          "a later statement lists the zones again")
 
+    def test_a_lookup_over_many_small_zones_lists_them_together(self):
+        self.db.execute("CREATE VIRTUAL TABLE every USING origin_cloud_regions(zones='*')")
+        self.select("SELECT count(*) FROM every")  # the zones' sizes are known from here on
+        self.fake.clear_log()
+        ip = rows(3, start=10 * 7)[1][0]
+        self.assertEqual(self.select("SELECT zone_id FROM every WHERE origin_ip = ?", (ip,)), [(zone_id(7),)])
+        # One listing of each of the 12 zones, sent together (2 round trips), rather than one
+        # lookup per zone, zone after zone (12 round trips).
+        self.assertEqual(len(self.reads()), 12)
+        self.assertTrue(all(e["query"].startswith("page=1") for e in self.reads()), self.reads())
+
     def test_a_cross_zone_update_costs_its_batches_per_zone_and_nothing_else(self):
         self.db.execute("CREATE VIRTUAL TABLE every USING origin_cloud_regions(zones='*')")
         for i in range(10):
