@@ -85,7 +85,8 @@ void cfr_commit_plan_clear(cfr_commit_plan *plan) {
 
 /* Progress of a long COMMIT on a terminal. Only the COMMIT engine writes to the user's terminal,
 ** and only when stderr is one: inside Datasette or a script nothing is printed. The count shown is
-** what was sent and answered; a COMMIT stopped by a failure ends the line where it stopped. */
+** what the API confirmed as applied, so a COMMIT that fails part-way never shows more than the
+** message that follows says. */
 typedef struct progress {
   const char *table;
   int shown;            /* stderr is a terminal and the COMMIT is long enough */
@@ -100,9 +101,9 @@ static void progress_start(progress *p, const char *table, int total, int reques
 }
 
 static void progress_batch_done(progress *p, const cfr_batch *batch) {
-  p->done += batch->n;
+  for (int i = 0; i < batch->n; i++) p->done += batch->changes[i].applied;
   if (!p->shown) return;
-  fprintf(stderr, "\r%s: %d/%d changes sent", p->table, p->done, p->total);
+  fprintf(stderr, "\r%s: %d/%d changes applied", p->table, p->done, p->total);
   fflush(stderr);
 }
 

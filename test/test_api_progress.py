@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Progress of a long COMMIT on a terminal: `sqlite3` in a pseudo-terminal (util-linux `script`)
-shows "N/M changes sent" on stderr when a COMMIT needs more than three requests, and nothing when
+shows "N/M changes applied" on stderr when a COMMIT needs more than three requests, and nothing when
 stderr is not a terminal or the COMMIT is small. A wait of a second or more for the rate budget is
 shown the same way ("cfregions: waiting 1.8 s for the rate budget"), once however many requests
 wait together.
@@ -8,6 +8,7 @@ wait together.
     PYTHON test/test_api_progress.py path/to/cfregions.so
 """
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -54,13 +55,24 @@ class ProgressTests(unittest.TestCase):
     def test_progress_on_a_terminal(self):
         tmp = self.make_tmpdir()
         shown = self.run_in_terminal(500, tmp)
-        self.assertIn("live: 100/500 changes sent", shown)
-        self.assertIn("live: 500/500 changes sent", shown)
+        self.assertIn("live: 100/500 changes applied", shown)
+        self.assertIn("live: 500/500 changes applied", shown)
         self.assertIn("500", shown.splitlines()[-1])
+
+    def test_progress_counts_only_what_the_api_applied(self):
+        # All batch requests after the first two fail: the line must not claim more than the COMMIT's
+        # message says was applied.
+        self.fake.faults([{"method": "PUT", "after": 2, "count": 1000, "status": 500}])
+        shown = self.run_in_terminal(500, self.make_tmpdir())
+        counts = [int(n) for n in re.findall(r"live: (\d+)/500 changes applied", shown)]
+        applied = re.search(r"applied (\d+) of 500 changes", shown)
+        self.assertTrue(counts and applied, shown)
+        self.assertEqual(max(counts), int(applied.group(1)), shown)
+        self.assertLess(max(counts), 500)
 
     def test_no_progress_for_a_small_commit(self):
         shown = self.run_in_terminal(300, self.make_tmpdir())
-        self.assertNotIn("changes sent", shown)  # 3 requests: quick enough to need none
+        self.assertNotIn("changes applied", shown)  # 3 requests: quick enough to need none
 
     def test_a_wait_for_the_rate_budget_is_shown_on_a_terminal(self):
         # 3 requests per 2 s: the COMMIT's 5 batch requests and the count before them must wait.
