@@ -413,4 +413,14 @@ void cfr_table_rollback_to(cfr_table *tab, int level) {
   if (level >= 0) tab->savepoints = level + 1;
   cfr_view *view = write_view(tab);
   if (view) cfr_view_rollback_to(view, level);
+  /* With nothing left pending, a local table starts again from a fresh snapshot (re-reading the
+  ** database costs little): what was rolled back may have been DDL — a DROP and CREATE of the
+  ** table's name — after which the old snapshot is another table's. The savepoints stay open. An
+  ** API table's snapshot is of its zone, which no DDL changes. */
+  if (view && !cfr_view_has_changes(view) && tab->tx == CFR_TX_OPEN && tab->store->methods->transactional) {
+    int open = cfr_view_savepoints(view);
+    end_transaction(tab);
+    cfr_table_forget_kept(tab); /* the view just given up, kept as complete */
+    if (cfr_table_begin(tab) == SQLITE_OK && open > 0) cfr_view_savepoint(write_view(tab), open - 1);
+  }
 }

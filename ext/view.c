@@ -231,6 +231,8 @@ void cfr_view_savepoint(cfr_view *view, int level) {
   view->nmarks = level + 1;
 }
 
+int cfr_view_savepoints(const cfr_view *view) { return view->nmarks; }
+
 void cfr_view_release(cfr_view *view, int level) {
   if (level < 0) level = 0;
   if (level < view->nmarks) view->nmarks = level;

@@ -225,6 +225,18 @@ static int vtab_disconnect(sqlite3_vtab *base) {
 
 static int vtab_destroy(sqlite3_vtab *base) {
   cfr_vtab *vt = (cfr_vtab *)base;
+  /* A DROP inside a savepoint may be undone by ROLLBACK TO, and SQLite would then bring the table
+  ** back without telling this instance: writes pending from before the DROP would be lost. The
+  ** DROP statement opens a savepoint of its own, so more than one level means a user savepoint.
+  ** SQLite drops the message of a failing xDestroy and says "database table is locked", as it does
+  ** for a table in use: the README explains it. */
+  for (int i = 0; i < vt->nparts; i++) {
+    cfr_table *tab = vt->parts[i];
+    if (tab->tx == CFR_TX_OPEN && tab->current && cfr_view_has_changes(tab->current->view) && tab->savepoints > 1)
+      return cfr_vtab_error(&vt->base, SQLITE_LOCKED,
+                            "%s: cannot DROP a table with writes pending inside a savepoint (ROLLBACK TO could not "
+                            "bring them back): RELEASE the savepoint or COMMIT first", vt->name);
+  }
   for (int i = 0; i < vt->nparts; i++) {
     cfr_store *store = vt->parts[i]->store;
     char *err = NULL;

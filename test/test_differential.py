@@ -615,8 +615,13 @@ class Gen:
             choices.append((2, self.ddl))
         if "rename" in f and (self.in_txn is False or "rename_in_txn" in f):
             choices.append((1, self.rename))
+        # DROP TABLE t inside a savepoint is refused while t has writes pending (README, "Known
+        # limits"): the generator leaves it out there.
         if "drop_table" in f and (self.in_txn is False or "create_in_txn" in f):
-            choices.append((1, self.drop) if self.table_exists else (10, self.create))
+            if not self.table_exists:
+                choices.append((10, self.create))
+            elif not self.savepoints and self.in_txn is not None:  # None: savepoints unknown
+                choices.append((1, self.drop))
         if "trigger" in f:
             choices.append((3, self.feed))
         if "bulk" in f:
