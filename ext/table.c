@@ -100,7 +100,9 @@ void cfr_table_unref(cfr_table *tab) {
 int cfr_table_rename(cfr_table *tab, const char *new_name) {
   char *name = sqlite3_mprintf("%s", new_name);
   if (!name) return SQLITE_NOMEM;
-  if (!sqlite3_get_autocommit(tab->db)) {
+  /* Kept only for a part in the transaction: only it hears of the COMMIT or ROLLBACK that settles
+  ** the rename. A part outside has nothing pending that a rolled-back rename could hide. */
+  if (tab->tx != CFR_TX_NONE && !sqlite3_get_autocommit(tab->db)) {
     cfr_rename *grown = cfr_grow(tab->renames, &tab->renames_capacity, tab->nrenames + 1, sizeof(*grown));
     if (!grown) { sqlite3_free(name); return SQLITE_NOMEM; }
     tab->renames = grown;

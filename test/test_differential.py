@@ -565,6 +565,8 @@ class Gen:
     def savepoint(self):
         self.sp_counter += 1
         name = "sp%d" % self.sp_counter
+        if self.in_txn is None:
+            self.savepoints_unknown = True
         self.savepoints.append(name)
         self.in_txn = True
         return Stmt("savepoint", "SAVEPOINT %s" % name)
@@ -620,7 +622,7 @@ class Gen:
         if "drop_table" in f and (self.in_txn is False or "create_in_txn" in f):
             if not self.table_exists:
                 choices.append((10, self.create))
-            elif not self.savepoints and self.in_txn is not None:  # None: savepoints unknown
+            elif not self.savepoints and self.in_txn is not None and not self.savepoints_unknown:
                 choices.append((1, self.drop))
         if "trigger" in f:
             choices.append((3, self.feed))
@@ -648,21 +650,28 @@ class Gen:
         return stmt
 
     explicit_begin = False
+    savepoints_unknown = False  # after OR ROLLBACK: savepoints may still be open
 
     def begin(self):
+        # After an OR ROLLBACK that may not have rolled back, this BEGIN may fail inside the
+        # transaction still open: its savepoints are then unknown until it ends.
+        self.savepoints_unknown = self.in_txn is None
         self.in_txn, self.explicit_begin, self.savepoints = True, True, []
         return Stmt("begin", self.r.choice(["BEGIN", "BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED",
                                             "BEGIN EXCLUSIVE"]))
 
     def commit(self):
+        self.savepoints_unknown = False
         self.in_txn, self.explicit_begin, self.savepoints = False, False, []
         return Stmt("commit", self.r.choice(["COMMIT", "COMMIT", "END"]))
 
     def rollback(self):
+        self.savepoints_unknown = False
         self.in_txn, self.explicit_begin, self.savepoints = False, False, []
         return Stmt("rollback", "ROLLBACK")
 
     def reopen(self):
+        self.savepoints_unknown = False
         self.in_txn, self.explicit_begin, self.savepoints = False, False, []
         return Stmt("reopen")
 
