@@ -1,7 +1,7 @@
 #!/bin/sh
-# loaders.sh SO — the extension loads the ways SPEC §1 names: the sqlite3 shell's .load (the golden
-# tests use it throughout), Python's load_extension (test/test_*.py), and sqlite-utils'
-# --load-extension, checked here. Prints "N passed, M failed".
+# loaders.sh SO — the extension loads the ways the README's "Loading" shows: the sqlite3 shell's
+# .load (the golden tests use it throughout), Python's load_extension (test/test_*.py), and
+# sqlite-utils' --load-extension, checked here. Prints "N passed, M failed".
 so=$1
 passed=0 failed=0
 check() { # name expected actual

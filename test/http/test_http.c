@@ -476,7 +476,7 @@ static void test_fake_retries(void) {
   }
   fake_faults(RULE("\"after\":0,\"count\":1,\"status\":400"));
   timed(h, 400, 1, "400 not retried");
-  /* "headers" in a rule is the fake's extension of SPEC §6 */
+  /* "headers" in a rule: extra response headers the fake sends with its fault (test/fake_cloudflare.py) */
   fake_faults(RULE("\"after\":0,\"count\":1,\"status\":503,"
                    "\"headers\":{\"x-should-retry\":\"false\"}"));
   timed(h, 503, 1, "fake: x-should-retry false on 503 not retried");
