@@ -128,24 +128,24 @@ void cfr_table_forget_kept(cfr_table *tab) {
   tab->kept = NULL;
 }
 
-/* The kept snapshot, if the store is unchanged since: it becomes the current view. */
+/* The kept snapshot, if the store is unchanged since it was made: it becomes the current view. */
 static void reuse_kept(cfr_table *tab) {
   cfr_shared_view *kept = tab->kept;
   tab->kept = NULL;
   sqlite3_uint64 now[2];
-  if (kept && tab->store->methods->version(tab->store, now) == SQLITE_OK && now[0] == tab->kept_version[0] &&
-      now[1] == tab->kept_version[1])
+  if (kept && tab->store->methods->version(tab->store, now) == SQLITE_OK && now[0] == kept->stamp[0] &&
+      now[1] == kept->stamp[1])
     tab->current = kept;
   else
     free_shared(kept);
 }
 
 /* A complete snapshot without pending writes, of a store that can tell when it changes, is kept
-** for the next statement instead of being read again. */
+** for the next statement instead of being read again. Its stamp is from before it read anything, not
+** from now: a statement that outlived a write (an unfinished SELECT) holds a view older than the
+** store, which must not pass for current. */
 static int keep(cfr_table *tab, cfr_shared_view *shared) {
-  if (!tab->store->methods->version || !cfr_view_is_complete(shared->view) || cfr_view_has_changes(shared->view))
-    return 0;
-  if (tab->store->methods->version(tab->store, tab->kept_version) != SQLITE_OK) return 0;
+  if (!shared->stamped || !cfr_view_is_complete(shared->view) || cfr_view_has_changes(shared->view)) return 0;
   /* Writes undone within the transaction left values equal to the store's but not identical (a
   ** pending row has no modified_on): the kept snapshot is exactly the store's. */
   cfr_view_discard_changes(shared->view);
@@ -159,9 +159,10 @@ int cfr_table_acquire_view(cfr_table *tab, cfr_shared_view **out) {
   if (!tab->current) {
     cfr_shared_view *shared = sqlite3_malloc(sizeof(*shared));
     if (!shared) return SQLITE_NOMEM;
+    memset(shared, 0, sizeof(*shared));
     shared->view = cfr_view_new();
-    shared->refs = 0;
     if (!shared->view) { sqlite3_free(shared); return SQLITE_NOMEM; }
+    shared->stamped = tab->store->methods->version && tab->store->methods->version(tab->store, shared->stamp) == SQLITE_OK;
     tab->current = shared;
   }
   tab->current->refs++;

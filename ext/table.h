@@ -14,6 +14,11 @@
 typedef struct cfr_shared_view {
   cfr_view *view;
   int refs;
+  /* The store's version when the view was made, before it read anything (stores that have one):
+  ** everything the view holds is at least that recent, so while the store still shows this version
+  ** the view may serve later statements. */
+  int stamped;
+  sqlite3_uint64 stamp[2];
 } cfr_shared_view;
 
 /* Where the part is in SQLite's transaction protocol (checked by asserts). FAILED: its xSync could
@@ -36,8 +41,7 @@ typedef struct cfr_table {
   cfr_store *store;
   cfr_shared_view *current;  /* the view new cursors and writes use; NULL when none is live */
   cfr_shared_view *kept;     /* a complete snapshot no statement uses, kept while the store's
-                             ** version stays kept_version (stores that have one) */
-  sqlite3_uint64 kept_version[2];
+                             ** version stays its stamp */
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the part holds a ref */
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */

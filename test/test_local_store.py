@@ -164,6 +164,33 @@ class Connections(LocalStoreTestCase):
         writer.execute("DELETE FROM plan")
         self.assertEqual(self.mappings(reader), [])
 
+    def test_a_select_left_unfinished_across_a_write_is_not_reused_afterwards(self):
+        db = self.connect()
+        db.execute(CREATE_SQL)
+        db.executemany(INSERT_SQL, [("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])
+        reading = db.execute("SELECT origin_ip FROM plan")
+        self.assertEqual(reading.fetchone(), ("10.0.0.1",))
+        db.execute(INSERT_SQL, ("10.0.0.3", "aws", "us-east-1"))
+        # The unfinished SELECT keeps the rows it started with, as over an ordinary table ...
+        self.assertEqual(reading.fetchall(), [("10.0.0.2",)])
+        # ... and once it ends, what it read is not taken for the table as it is now.
+        self.assertEqual(db.execute("SELECT count(*) FROM plan").fetchone(), (3,))
+        self.assertEqual(db.execute("SELECT count(*) FROM plan_mappings").fetchone(), (3,))
+        self.assertEqual(db.execute("SELECT count(*) FROM plan").fetchone(), (3,))
+
+    def test_a_commit_by_another_connection_during_an_unfinished_select_shows_next(self):
+        reader = self.connect()
+        reader.execute("PRAGMA journal_mode = wal")
+        reader.execute(CREATE_SQL)
+        reader.executemany(INSERT_SQL, [("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])
+        writer = self.connect()
+        reading = reader.execute("SELECT origin_ip FROM plan")
+        self.assertEqual(reading.fetchone(), ("10.0.0.1",))
+        writer.execute(INSERT_SQL, ("10.0.0.3", "aws", "us-east-1"))
+        self.assertEqual(reading.fetchall(), [("10.0.0.2",)])  # WAL: the reader's snapshot
+        for _ in range(2):
+            self.assertEqual([r[0] for r in self.mappings(reader)], ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+
     def test_a_second_writer_waits_for_the_first_transaction(self):
         first = self.connect()
         first.execute(CREATE_SQL)
