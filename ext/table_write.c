@@ -33,27 +33,42 @@ static void append_literal(sqlite3_str *s, sqlite3_value *v) {
   }
 }
 
+/* A column of the row: what was written, or the current text when an UPDATE leaves it alone. */
+static void append_column(sqlite3_str *s, sqlite3_value *v, const char *current) {
+  if (current && sqlite3_value_nochange(v)) sqlite3_str_appendf(s, "%Q", current);
+  else append_literal(s, v);
+}
+
 /* "('10.0.0.1', 'aws', 'us-east-1')": the row as the user wrote it, for error messages. */
-static char *describe_row(sqlite3_value **cols) {
+static char *describe_row(sqlite3_value **cols, const char *current_ip, const cfr_value *current) {
   sqlite3_str *s = sqlite3_str_new(NULL);
   sqlite3_str_appendchar(s, 1, '(');
-  append_literal(s, cols[COL_ORIGIN_IP]);
+  append_column(s, cols[COL_ORIGIN_IP], current_ip);
   sqlite3_str_appendall(s, ", ");
-  append_literal(s, cols[COL_VENDOR]);
+  append_column(s, cols[COL_VENDOR], current ? current->vendor : NULL);
   sqlite3_str_appendall(s, ", ");
-  append_literal(s, cols[COL_REGION]);
+  append_column(s, cols[COL_REGION], current ? current->region : NULL);
   sqlite3_str_appendchar(s, 1, ')');
   return sqlite3_str_finish(s);
 }
+
+/* What a row being written looks like: its columns, and for an UPDATE the row before it. */
+typedef struct row_write {
+  const char *verb;          /* "insert" or "update" */
+  sqlite3_value **cols;      /* origin_ip, vendor, region, modified_on */
+  int is_update;
+  const char *old_ip;        /* the row before an UPDATE (NULL if unknown): columns the UPDATE */
+  const cfr_value *old;      /* does not assign keep these values */
+} row_write;
 
 /* rc: SQLITE_CONSTRAINT for a conflict with an existing mapping, which OR IGNORE may skip and OR
 ** FAIL/ROLLBACK govern; an extended code (CHECK, NOTNULL) for an invalid row. Under OR IGNORE, SQLite
 ** drops any constraint error silently, so an invalid row is then reported as a plain error: bad
 ** input must never vanish unnoticed. */
-static int row_error(cfr_table *tab, int rc, const char *verb, sqlite3_value **cols, const char *cause) {
+static int row_error(cfr_table *tab, int rc, const row_write *w, const char *cause) {
   int ignoring = rc != SQLITE_CONSTRAINT && sqlite3_vtab_on_conflict(tab->db) == SQLITE_IGNORE;
-  char *row = describe_row(cols);
-  cfr_vtab_error(tab->owner, 0, "%s: cannot %s %s: %s%s", tab->name, verb, row ? row : "row", cause,
+  char *row = describe_row(w->cols, w->old_ip, w->old);
+  cfr_vtab_error(tab->owner, 0, "%s: cannot %s %s: %s%s", tab->name, w->verb, row ? row : "row", cause,
                  ignoring ? " (OR IGNORE skips only IPs that already have a mapping)" : "");
   sqlite3_free(row);
   return ignoring ? SQLITE_ERROR : rc;
@@ -69,29 +84,22 @@ static int modified_on_unchanged(sqlite3_value *v, const cfr_value *old) {
   return sqlite3_value_type(v) == SQLITE_TEXT && strcmp((const char *)sqlite3_value_text(v), old->modified_on) == 0;
 }
 
-/* What a row being written looks like: its columns, and for an UPDATE the row before it. */
-typedef struct row_write {
-  const char *verb;          /* "insert" or "update" */
-  sqlite3_value **cols;      /* origin_ip, vendor, region, modified_on */
-  int is_update;
-  const cfr_value *old;      /* the row before an UPDATE, NULL if unknown */
-} row_write;
-
 /* Checks the new values of a row and fills value and the canonical IP. */
 static int validate_row(cfr_table *tab, const row_write *w, char *ip, cfr_value *value) {
   sqlite3_value **cols = w->cols;
   int modified_on_written = w->is_update ? !modified_on_unchanged(cols[COL_MODIFIED_ON], w->old)
                                          : sqlite3_value_type(cols[COL_MODIFIED_ON]) != SQLITE_NULL;
   if (modified_on_written)
-    return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, cols, "modified_on is set by the store and cannot be written");
+    return row_error(tab, SQLITE_CONSTRAINT_CHECK, w, "modified_on is set by the store and cannot be written");
   const cfr_regions *regions;
   const char *zone = NULL;
   char *err = NULL;
   int rc = tab->store->methods->regions(tab->store, &regions, &zone, &err);
   if (rc != SQLITE_OK) return cfr_table_error(tab, rc, err);
   char cause[CFR_CAUSE_MAX];
-  rc = cfr_validate_row(cols[COL_ORIGIN_IP], cols[COL_VENDOR], cols[COL_REGION], regions, zone, ip, value, cause);
-  return rc == 0 ? SQLITE_OK : row_error(tab, rc, w->verb, cols, cause);
+  rc = cfr_validate_row(cols[COL_ORIGIN_IP], cols[COL_VENDOR], cols[COL_REGION], w->old_ip, w->old, regions, zone,
+                        ip, value, cause);
+  return rc == 0 ? SQLITE_OK : row_error(tab, rc, w, cause);
 }
 
 static cfr_view *write_view(cfr_table *tab) { return tab->current ? tab->current->view : NULL; }
@@ -115,7 +123,7 @@ static int check_zone_limit(cfr_table *tab, cfr_view *view, const row_write *w, 
   char cause[160];
   snprintf(cause, sizeof(cause), "the table already holds %d mappings, the most Cloudflare allows per zone (error 1164)",
            CFR_ZONE_MAX_MAPPINGS);
-  return row_error(tab, SQLITE_CONSTRAINT_CHECK, w->verb, w->cols, cause);
+  return row_error(tab, SQLITE_CONSTRAINT_CHECK, w, cause);
 }
 
 static int conflict_error(cfr_table *tab, cfr_view *view, int row, const row_write *w) {
@@ -123,7 +131,7 @@ static int conflict_error(cfr_table *tab, cfr_view *view, int row, const row_wri
   char cause[CFR_ERROR_MAX + 128];
   snprintf(cause, sizeof(cause), "origin_ip %s already has a mapping (%s, %s); use %s OR REPLACE to change it",
            r->origin_ip, r->cur.vendor, r->cur.region, w->is_update ? "UPDATE" : "INSERT");
-  return row_error(tab, SQLITE_CONSTRAINT, w->verb, w->cols, cause);
+  return row_error(tab, SQLITE_CONSTRAINT, w, cause);
 }
 
 /* Puts value at ip, handling an existing mapping as the statement's ON CONFLICT says.
@@ -160,12 +168,21 @@ static int delete_row(cfr_table *tab, cfr_view *view, const char *ip) {
   return cfr_view_set(view, ip, &absent);
 }
 
+/* Whether SQLite passed no value for some column: the UPDATE leaves it as the row has it now. */
+static int leaves_columns_alone(sqlite3_value **cols) {
+  return sqlite3_value_nochange(cols[COL_ORIGIN_IP]) || sqlite3_value_nochange(cols[COL_VENDOR]) ||
+         sqlite3_value_nochange(cols[COL_REGION]);
+}
+
 static int update_row(cfr_table *tab, cfr_view *view, const char *old_ip, sqlite3_value **cols) {
   char ip[CFR_IP_TEXT_MAX];
   cfr_value value, old;
   int old_row = old_ip ? cfr_view_find(view, old_ip) : -1;
+  /* A row an earlier row of the same statement removed (UPDATE OR REPLACE moving onto it): as for
+  ** an ordinary table, there is nothing left to update. */
+  if (!is_present(view, old_row) && leaves_columns_alone(cols)) return SQLITE_OK;
   if (old_row >= 0) old = cfr_view_row(view, old_row)->cur;
-  row_write w = {"update", cols, 1, old_row >= 0 ? &old : NULL};
+  row_write w = {"update", cols, 1, old_row >= 0 ? old_ip : NULL, old_row >= 0 ? &old : NULL};
   int rc = validate_row(tab, &w, ip, &value);
   if (rc != SQLITE_OK) return rc;
   if (old_ip && strcmp(old_ip, ip) == 0) return cfr_view_set(view, ip, &value);
@@ -180,7 +197,7 @@ static int insert_row(cfr_table *tab, cfr_view *view, sqlite3_value **cols) {
   char ip[CFR_IP_TEXT_MAX];
   cfr_value value;
   int skipped;
-  row_write w = {"insert", cols, 0, NULL};
+  row_write w = {"insert", cols, 0, NULL, NULL};
   int rc = validate_row(tab, &w, ip, &value);
   if (rc == SQLITE_OK) rc = place_row(tab, view, ip, &value, &w, 0, &skipped);
   return rc;

@@ -30,23 +30,36 @@ static int problem(char cause[CFR_CAUSE_MAX], int rc, const char *text) {
   return rc;
 }
 
-int cfr_validate_row(sqlite3_value *ip, sqlite3_value *vendor, sqlite3_value *region,
-                     const cfr_regions *regions, const char *zone_id, char canonical[CFR_IP_TEXT_MAX],
-                     cfr_value *value, char cause[CFR_CAUSE_MAX]) {
-  if (sqlite3_value_type(ip) == SQLITE_NULL) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "origin_ip is NULL");
-  if (sqlite3_value_type(vendor) == SQLITE_NULL) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "vendor is NULL");
-  if (sqlite3_value_type(region) == SQLITE_NULL) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "region is NULL");
+/* A column's text: the value written, or the row's current text when the column is not assigned. */
+static int field(sqlite3_value *v, const char *current, char *dst, size_t size) {
+  if (current && sqlite3_value_nochange(v)) return cfr_copy_field(dst, size, current);
+  return text_field(v, dst, size);
+}
+
+static int is_null(sqlite3_value *v, const void *current) {
+  return sqlite3_value_type(v) == SQLITE_NULL && !(current && sqlite3_value_nochange(v));
+}
+
+int cfr_validate_row(sqlite3_value *ip, sqlite3_value *vendor, sqlite3_value *region, const char *current_ip,
+                     const cfr_value *current, const cfr_regions *regions, const char *zone_id,
+                     char canonical[CFR_IP_TEXT_MAX], cfr_value *value, char cause[CFR_CAUSE_MAX]) {
+  if (is_null(ip, current_ip)) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "origin_ip is NULL");
+  if (is_null(vendor, current)) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "vendor is NULL");
+  if (is_null(region, current)) return problem(cause, SQLITE_CONSTRAINT_NOTNULL, "region is NULL");
   char ip_text[CFR_IP_TEXT_MAX];
-  if (text_field(ip, ip_text, sizeof(ip_text)) != 0 || cfr_ip_canonicalize(ip_text, strlen(ip_text), canonical) < 0)
+  if (current_ip && sqlite3_value_nochange(ip)) {
+    if (cfr_copy_field(canonical, CFR_IP_TEXT_MAX, current_ip) != 0) return problem(cause, SQLITE_CONSTRAINT_CHECK, "origin_ip is too long");
+  } else if (text_field(ip, ip_text, sizeof(ip_text)) != 0 || cfr_ip_canonicalize(ip_text, strlen(ip_text), canonical) < 0) {
     return problem(cause, SQLITE_CONSTRAINT_CHECK,
                    "origin_ip is not an IPv4 or IPv6 address (no prefix, zone id, spaces or leading zeros)");
+  }
   memset(value, 0, sizeof(*value));
   value->present = 1;
-  if (text_field(vendor, value->vendor, sizeof(value->vendor)) != 0)
+  if (field(vendor, current ? current->vendor : NULL, value->vendor, sizeof(value->vendor)) != 0)
     return problem(cause, SQLITE_CONSTRAINT_CHECK, sqlite3_value_type(vendor) == SQLITE_TEXT
                                                        ? "unknown vendor (too long, or holds a NUL byte)"
                                                        : "unknown vendor (not text)");
-  if (text_field(region, value->region, sizeof(value->region)) != 0)
+  if (field(region, current ? current->region : NULL, value->region, sizeof(value->region)) != 0)
     return problem(cause, SQLITE_CONSTRAINT_CHECK,
                    "region is not a known region id (not text, too long, or holds a NUL byte)");
   int bad = cfr_regions_check(regions, value->vendor, value->region, cause, CFR_CAUSE_MAX);
@@ -80,7 +93,7 @@ static void check_func(sqlite3_context *fctx, int argc, sqlite3_value **argv) {
   }
   char canonical[CFR_IP_TEXT_MAX], cause[CFR_CAUSE_MAX];
   cfr_value value;
-  if (cfr_validate_row(argv[0], argv[1], argv[2], regions, zone, canonical, &value, cause) != 0)
+  if (cfr_validate_row(argv[0], argv[1], argv[2], NULL, NULL, regions, zone, canonical, &value, cause) != 0)
     sqlite3_result_text(fctx, cause, -1, SQLITE_TRANSIENT);
 }
 

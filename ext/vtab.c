@@ -342,8 +342,11 @@ static int vtab_update(sqlite3_vtab *base, int argc, sqlite3_value **argv, sqlit
   if (!inserting && vt->multi && !(old = row_by_rowid(vt, argv[0], &old_ip))) return refuse(vt, "no such row");
   if (!inserting && !vt->multi) old_ip = (const char *)sqlite3_value_text(argv[0]);
   if (argc == 1) return cfr_table_delete(old, old_ip);
-  cfr_table *target = NULL;
-  if ((rc = part_for_new_row(vt, argv[2 + COL_ZONE_ID], &target)) != SQLITE_OK) return rc;
+  cfr_table *target = old;
+  /* An UPDATE that does not assign zone_id passes no value for it: the row stays in its zone. */
+  if ((inserting || !sqlite3_value_nochange(argv[2 + COL_ZONE_ID])) &&
+      (rc = part_for_new_row(vt, argv[2 + COL_ZONE_ID], &target)) != SQLITE_OK)
+    return rc;
   if (inserting) {
     rc = cfr_table_insert(target, &argv[2]);
     *rowid = 0;

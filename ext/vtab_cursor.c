@@ -299,14 +299,15 @@ int cfr_vtab_cursor_eof(sqlite3_vtab_cursor *base) {
 int cfr_vtab_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col) {
   cfr_cursor *cur = (cfr_cursor *)base;
   cfr_vtab *vt = (cfr_vtab *)base->pVtab;
+  /* A column an UPDATE does not assign is left unset: xUpdate then keeps the row's current value
+  ** (and need not check it again), as SQLite's sqlite3_vtab_nochange() allows. */
+  if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
   const cfr_row *row = row_at(cur, cur->pos);
   switch (col) {
     case COL_ORIGIN_IP: sqlite3_result_text(ctx, row->origin_ip, -1, SQLITE_TRANSIENT); break;
     case COL_VENDOR: sqlite3_result_text(ctx, row->cur.vendor, -1, SQLITE_TRANSIENT); break;
     case COL_REGION: sqlite3_result_text(ctx, row->cur.region, -1, SQLITE_TRANSIENT); break;
     case COL_MODIFIED_ON:
-      /* Left unset during an UPDATE that does not assign it, so xUpdate can tell it was not written. */
-      if (sqlite3_vtab_nochange(ctx)) break;
       if (row->cur.modified_on[0]) sqlite3_result_text(ctx, row->cur.modified_on, -1, SQLITE_TRANSIENT);
       break;
     case COL_ZONE_ID: {
