@@ -202,7 +202,8 @@ test-http: $(HTTP_TEST) $(HTTP_TEST_ASAN)
 	sh test/http/run.sh $(HTTP_TEST) $(HTTP_TEST_ASAN)
 
 test-fake:
-	$(PYTHON) test/test_fake_cloudflare.py
+	$(PYTHON) test/test_fake_server.py
+	$(PYTHON) test/test_fake_mappings.py
 	$(PYTHON) test/test_fake_zones.py
 
 # The fake's zone listing walked by the official TypeScript SDK (an independent client).

@@ -8,17 +8,13 @@
 """
 
 import math
-import os
 import random
-import re
 import subprocess
 import sys
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import test_fake_cloudflare as base  # noqa: E402  (the fake's process and client helpers)
+from support import fake_own_tests as base  # the fake's process and client helpers
 
 ZONES = "/client/v4/zones"
 V2 = base.V2
@@ -492,12 +488,4 @@ def json_of(client, method, path):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-") and re.search(r"\.(so|dylib|dll)$", args[0]):
-        args.pop(0)  # the extension's path that test/run-python.sh passes to every test file
-    result = unittest.main(argv=[sys.argv[0]] + args, exit=False, verbosity=1).result
-    out = "".join(base.OUTPUT)
-    leaked = [s for s in (base.TOKEN, "global-key") if s in out]
-    if leaked:
-        print("credentials in the fake's output: %s" % leaked, file=sys.stderr)
-    sys.exit(0 if result.wasSuccessful() and not leaked else 1)
+    base.main((base.TOKEN, "global-key"))

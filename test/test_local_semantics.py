@@ -18,8 +18,7 @@ import sqlite3
 import tempfile
 import unittest
 
-from support import cases
-import test_differential
+from support import cases, differential_targets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -55,7 +54,7 @@ class SemanticsTestCase(unittest.TestCase):
         self.local = Side(os.path.join(self.dir, "local.db"),
                           "CREATE VIRTUAL TABLE t USING origin_cloud_regions(store='local')")
         pairs = self.local.conn.execute("SELECT vendor, region FROM supported_regions").fetchall()
-        oracle = test_differential.OracleTarget(self.dir, pairs, "delete")
+        oracle = differential_targets.OracleTarget(self.dir, pairs, "delete")
         self.ordinary = Side(os.path.join(self.dir, "ordinary.db"), oracle.create_sql("t"))
         self.sides = (("ordinary table", self.ordinary), ("local table", self.local))
         self.addCleanup(self.local.conn.close)
@@ -184,9 +183,9 @@ class ApiTableJoinOnOtherSpellings(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.fake = test_differential.ApiTarget.ensure_fake()
-        cls.zone = test_differential.ApiTarget.module.ZONE
-        cls.addClassCleanup(test_differential.ApiTarget.stop_fake)
+        cls.fake = differential_targets.ApiTarget.ensure_fake()
+        cls.zone = differential_targets.ApiTarget.module.ZONE
+        cls.addClassCleanup(differential_targets.ApiTarget.stop_fake)
 
     def setUp(self):
         self.fake.reset()

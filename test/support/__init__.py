@@ -12,6 +12,12 @@
     support.cases     the command line of every test file (main, so_path) and FakeTestCase, the base
                       of the API store's tests: one fake per class, an empty zone and a fresh table
                       `t` per test, assertions on the fake's state and request log
+    support.differential_gen, support.differential_targets, support.differential_run
+                      the differential test's (test/test_differential.py) statement generator, the
+                      tables it compares (and the oracle), and its runner, shrinker and reports
+    support.fake_own_tests
+                      what the fake's own tests (test/test_fake_*.py) share: the fake started with
+                      their credentials, a plain HTTP client, FakeTest, main() with its leak check
 
 A test file imports what it needs (`from support.cases import FakeTestCase, main`) and ends with
 `if __name__ == "__main__": main()`, so that it runs alone as
