@@ -337,6 +337,9 @@ int cfr_commit_views(const cfr_commit_target *targets, cfr_view *const *views, i
   int rc = SQLITE_OK;
   for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = cfr_commit_plan_make(views[i], &plans[i]);
   if (rc == SQLITE_OK) rc = cfr_commit_send_zones(targets, plans, n, "COMMIT", failed, err);
+  /* What a transactional store now holds, should the transaction commit (cfr_view_settle). */
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    if (targets[i].store->methods->transactional) cfr_view_note_stamps(views[i], plans[i].changes, plans[i].n);
   for (int i = 0; i < n; i++) cfr_commit_plan_clear(&plans[i]);
   sqlite3_free(plans);
   return rc;

@@ -90,7 +90,8 @@ typedef struct cfr_store_methods {
   int (*get_many)(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                   int *found, char **err);
   /* Applies the batches of one step of a COMMIT, concurrently where the store can. Once a batch's
-  ** request fails, batches not yet sent are left unsent. Never marks an item applied unless it is. */
+  ** request fails, batches not yet sent are left unsent. Never marks an item applied unless it is.
+  ** An applied upsert's mapping.modified_on is the store's stamp when the store tells it, else "". */
   void (*apply)(cfr_store *store, cfr_batch *batches, int n, const cfr_batch_listener *listener);
   /* The same for the batches of n stores opened together (batches[i] for stores[i], the zones of
   ** a multi-zone table), their requests sent together. A failed request stops only the batches of

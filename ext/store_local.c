@@ -165,7 +165,10 @@ static int apply_batch(local_store *s, cfr_batch *batch, const char *now, char *
   sqlite3_clear_bindings(stmt);
   if (batch->n == CFR_BATCH_MAX) sqlite3_reset(stmt);
   else sqlite3_finalize(stmt);
-  for (int i = 0; rc == SQLITE_OK && i < batch->n; i++) batch->changes[i].applied = 1;
+  for (int i = 0; rc == SQLITE_OK && i < batch->n; i++) {
+    batch->changes[i].applied = 1;
+    if (kind == CFR_UPSERT) memcpy(batch->changes[i].mapping.modified_on, now, CFR_TIME_MAX);
+  }
   return rc;
 }
 
@@ -204,14 +207,18 @@ static int local_regions(cfr_store *store, const cfr_regions **out, const char *
   return cfr_store_api_zone_regions(s->ctx, s->regions_zone, out, err);
 }
 
-/* The pager's data version moves with every commit to the file, by any connection; total changes
-** with every write of this connection, committed or not. */
+/* The pager's data version moves with every commit to the file, by this connection or another.
+** Writes not yet committed do not move it. In autocommit mode those can only be the running
+** statement's own; inside BEGIN … COMMIT earlier statements may have left some, so there, while the
+** transaction writes, the stamp also carries the connection's write count (plus one, so that it
+** never equals a stamp taken without it), which moves with every write statement. */
 static int local_version(cfr_store *store, sqlite3_uint64 stamp[2]) {
   local_store *s = (local_store *)store;
   unsigned int data_version = 0;
   int rc = sqlite3_file_control(s->db, s->schema, SQLITE_FCNTL_DATA_VERSION, &data_version);
+  int uncommitted = !sqlite3_get_autocommit(s->db) && sqlite3_txn_state(s->db, s->schema) == SQLITE_TXN_WRITE;
   stamp[0] = data_version;
-  stamp[1] = (sqlite3_uint64)sqlite3_total_changes64(s->db);
+  stamp[1] = uncommitted ? (sqlite3_uint64)sqlite3_total_changes64(s->db) + 1 : 0;
   return rc;
 }
 

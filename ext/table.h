@@ -43,6 +43,9 @@ typedef struct cfr_table {
   cfr_shared_view *kept;     /* a complete snapshot no statement uses, kept while the store's
                              ** version stays its stamp */
   cfr_tx_state tx;           /* CFR_TX_NONE unless xBegin was seen: then the part holds a ref */
+  /* xSync applied the view's changes to a store that nothing else had changed since the view was
+  ** made: at xCommit the view becomes the store's snapshot instead of being read again. */
+  int settle;
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
   int savepoints;            /* savepoint levels open in the transaction, as xSavepoint told */

@@ -294,6 +294,15 @@ static void end_transaction(cfr_table *tab) {
   cfr_table_release_view(tab, shared); /* the table's own reference */
 }
 
+/* Whether the store shows the version it had when the transaction's view was made: then the view
+** is exactly the store plus the pending writes. */
+static int unchanged_since_made(cfr_table *tab) {
+  sqlite3_uint64 now[2];
+  const cfr_shared_view *shared = tab->current;
+  return shared->stamped && tab->store->methods->version(tab->store, now) == SQLITE_OK &&
+         now[0] == shared->stamp[0] && now[1] == shared->stamp[1];
+}
+
 int cfr_table_sync(cfr_table *tab) { return cfr_table_sync_parts(&tab, 1); }
 
 int cfr_table_sync_parts(cfr_table **parts, int n) {
@@ -309,6 +318,7 @@ int cfr_table_sync_parts(cfr_table **parts, int n) {
     if (tab->tx != CFR_TX_OPEN) continue;
     assert(tab->current);
     tab->tx = CFR_TX_SYNCED;
+    tab->settle = unchanged_since_made(tab);
     targets[k] = (cfr_commit_target){tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
     views[k] = tab->current->view;
     cfr_commit_reconcile(&targets[k], views[k]);
@@ -316,6 +326,7 @@ int cfr_table_sync_parts(cfr_table **parts, int n) {
   }
   char *err = NULL;
   if (rc == SQLITE_OK && k > 0) rc = cfr_commit_views(targets, views, k, failed, &err);
+  for (int i = 0; i < k; i++) sending[i]->settle = sending[i]->settle && rc == SQLITE_OK;
   if (rc != SQLITE_OK) {
     /* The zones that failed (all of them when nothing could be sent) roll back as FAILED. */
     int first = -1;
@@ -380,14 +391,29 @@ static void keep_renames(cfr_table *tab) {
   tab->savepoints = 0;
 }
 
+/* After a COMMIT that xSync applied to a store nothing else had written since the view was made
+** (and nothing but other tables' xSync writes after it), the view is the store's new snapshot,
+** stamped with the store's version now that the database has committed. */
+static void settle(cfr_table *tab) {
+  int settle = tab->settle;
+  tab->settle = 0;
+  sqlite3_uint64 now[2];
+  if (!settle || !tab->current || tab->store->methods->version(tab->store, now) != SQLITE_OK ||
+      !cfr_view_settle(tab->current->view))
+    return;
+  memcpy(tab->current->stamp, now, sizeof(now));
+}
+
 void cfr_table_commit(cfr_table *tab) {
   /* SQLite syncs every table of a transaction before committing any: the changes went out there. */
   assert(tab->tx != CFR_TX_OPEN);
+  settle(tab);
   end_transaction(tab);
   keep_renames(tab);
 }
 
 int cfr_table_rollback(cfr_table *tab) {
+  tab->settle = 0;
   cfr_view *view = write_view(tab);
   const char *failure = cfr_context_commit_failure(tab->ctx);
   int sent = tab->tx == CFR_TX_SYNCED;

@@ -279,6 +279,35 @@ void cfr_view_discard_changes(cfr_view *view) {
   view->statement_mark = 0;
 }
 
+void cfr_view_note_stamps(cfr_view *view, const cfr_change *applied, int n) {
+  for (int i = 0; i < n; i++) {
+    if (applied[i].kind != CFR_UPSERT || !applied[i].applied) continue;
+    int r = cfr_view_find(view, applied[i].mapping.origin_ip);
+    if (r >= 0) memcpy(view->rows[r].cur.modified_on, applied[i].mapping.modified_on, CFR_TIME_MAX);
+  }
+}
+
+int cfr_view_settle(cfr_view *view) {
+  if (!view->complete) return 0;
+  for (int r = 0; r < view->nrows; r++) {
+    const cfr_row *row = &view->rows[r];
+    if (row->cur.present && !same_value(&row->base, &row->cur) && !row->cur.modified_on[0]) return 0;
+  }
+  /* A row written back to its value was no change: it keeps the store's modified_on. */
+  for (int r = 0; r < view->nrows; r++) {
+    cfr_row *row = &view->rows[r];
+    if (same_value(&row->base, &row->cur)) row->cur = row->base;
+    else row->base = row->cur;
+  }
+  view->base_present = view->present;
+  view->store_total = view->present;
+  view->nundo = 0;
+  view->nmarks = 0;
+  view->in_statement = 0;
+  view->statement_mark = 0;
+  return 1;
+}
+
 static int compare_rows(const void *a, const void *b) {
   const cfr_row *x = *(const cfr_row *const *)a, *y = *(const cfr_row *const *)b;
   int c = cfr_ip_compare(&x->addr, &y->addr);

@@ -69,6 +69,14 @@ void cfr_view_statement(cfr_view *view);
 void cfr_view_statement_undo(cfr_view *view);
 /* Forgets every pending write (ROLLBACK). */
 void cfr_view_discard_changes(cfr_view *view);
+/* COMMIT sent the view's changes (n of them) to a store that stamps what it writes: the upserts'
+** stamps (mapping.modified_on) are noted on their rows. Not journaled: a ROLLBACK discards them
+** with the writes. */
+void cfr_view_note_stamps(cfr_view *view, const cfr_change *applied, int n);
+/* The COMMIT is done: the snapshot becomes what the transaction left (every pending write, with
+** its stamp, is now the store's), so that later statements need not read the store again. Returns
+** 0, changing nothing, for a view that is not complete or has a written row without its stamp. */
+int cfr_view_settle(cfr_view *view);
 
 /* Row indices of present rows in numeric IP order; *n receives the count. The array is owned by
 ** the caller (sqlite3_free). NULL with *n == 0 for an empty view, or on OOM (returns SQLITE_NOMEM). */

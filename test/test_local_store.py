@@ -191,6 +191,52 @@ class Connections(LocalStoreTestCase):
         for _ in range(2):
             self.assertEqual([r[0] for r in self.mappings(reader)], ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
 
+    def test_after_each_commit_the_table_reads_as_its_shadow_table_holds(self):
+        # A COMMIT's own writes become the table's snapshot without reading the database again:
+        # what the next statement shows must be exactly what was stored, modified_on included.
+        db = self.connect()
+        db.execute(CREATE_SQL)
+        everything = "SELECT origin_ip, vendor, region, modified_on FROM %s ORDER BY origin_ip COLLATE ip"
+        writes = [
+            ("INSERT INTO plan(origin_ip, vendor, region) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?)",
+             ("10.0.0.1", "aws", "us-east-1", "10.0.0.2", "gcp", "us-central1", "2001:db8::1", "oci", "us-ashburn-1")),
+            ("UPDATE plan SET region = 'us-west-2' WHERE vendor = 'aws'", ()),
+            ("UPDATE plan SET region = region", ()),  # written back unchanged: keeps its modified_on
+            ("UPDATE plan SET origin_ip = '10.0.0.3' WHERE origin_ip = '10.0.0.2'", ()),
+            ("INSERT OR REPLACE INTO plan(origin_ip, vendor, region) VALUES ('10.0.0.1', 'azure', 'eastus')", ()),
+            ("DELETE FROM plan WHERE vendor = 'oci'", ()),
+        ]
+        for sql, args in writes:
+            with self.subTest(sql=sql):
+                if sql.startswith("UPDATE plan SET region = region"):
+                    db.execute("UPDATE plan_mappings SET modified_on = '2001-02-03T04:05:06Z'")
+                db.execute(sql, args)
+                self.assertEqual(db.execute(everything % "plan").fetchall(),
+                                 db.execute(everything % "plan_mappings").fetchall())
+        self.assertEqual(db.execute("SELECT origin_ip, vendor, region FROM plan").fetchall(),
+                         [("10.0.0.1", "azure", "eastus"), ("10.0.0.3", "gcp", "us-central1")])
+
+    def test_a_write_straight_to_the_shadow_table_in_a_transaction_shows_and_rolls_back(self):
+        db = self.connect()
+        db.execute(CREATE_SQL)
+        db.execute(INSERT_SQL, ("10.0.0.1", "aws", "us-east-1"))
+        self.assertEqual(len(self.mappings(db)), 1)
+        db.execute("BEGIN")
+        db.execute("INSERT INTO plan_mappings VALUES ('10.0.0.9', 'aws', 'us-east-1', '2001-02-03T04:05:06Z')")
+        self.assertEqual(len(self.mappings(db)), 2)
+        db.execute("ROLLBACK")
+        self.assertEqual(self.mappings(db), [("10.0.0.1", "aws", "us-east-1")])
+
+    def test_a_commit_by_another_connection_after_ours_shows_next(self):
+        mine = self.connect()
+        mine.execute(CREATE_SQL)
+        other = self.connect()
+        mine.execute(INSERT_SQL, ("10.0.0.1", "aws", "us-east-1"))
+        other.execute(INSERT_SQL, ("10.0.0.2", "aws", "us-east-1"))
+        mine.execute("UPDATE plan SET region = 'us-west-2' WHERE origin_ip = '10.0.0.1'")
+        other.execute("DELETE FROM plan WHERE origin_ip = '10.0.0.1'")
+        self.assertEqual(self.mappings(mine), [("10.0.0.2", "aws", "us-east-1")])
+
     def test_a_second_writer_waits_for_the_first_transaction(self):
         first = self.connect()
         first.execute(CREATE_SQL)
