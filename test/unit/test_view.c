@@ -425,6 +425,75 @@ static void discard_forgets_every_pending_write(void) {
   cfr_view_free(view);
 }
 
+/* ---- After COMMIT */
+
+/* The changes as the store applied them, each upsert stamped with `stamp` ("": the store could
+** not tell). */
+static cfr_change *applied_changes(cfr_view *view, const char *stamp, int *n) {
+  cfr_change *changes = NULL;
+  CHECK_INT(cfr_view_changes(view, &changes, n), SQLITE_OK);
+  for (int i = 0; i < *n; i++) {
+    changes[i].applied = 1;
+    if (changes[i].kind == CFR_UPSERT) snprintf(changes[i].mapping.modified_on, CFR_TIME_MAX, "%s", stamp);
+  }
+  return changes;
+}
+
+static void a_settled_view_is_the_store_after_commit(void) {
+  cfr_view *view = complete_abc();
+  set(view, IP_A, present("gcp", "us-central1")); /* changed */
+  set(view, IP_B, present("aws", "eu-west-1"));   /* written back as it was */
+  set(view, IP_C, absent());                      /* deleted */
+  set(view, IP_D, present("oci", "us-ashburn-1")); /* new */
+  cfr_view_savepoint(view, 0);
+  int n;
+  cfr_change *changes = applied_changes(view, "2026-12-02T00:00:00Z", &n);
+  CHECK_INT(n, 3);
+  cfr_view_note_stamps(view, changes, n);
+  sqlite3_free(changes);
+  CHECK_INT(cfr_view_settle(view), 1);
+  CHECK_INT(cfr_view_has_changes(view), 0);
+  CHECK_INT(cfr_view_present_count(view), 3);
+  CHECK_INT(cfr_view_base_count(view), 3);
+  CHECK_STR(row_of(view, IP_A)->base.vendor, "gcp");
+  CHECK_STR(row_of(view, IP_A)->cur.modified_on, "2026-12-02T00:00:00Z");
+  CHECK_STR(row_of(view, IP_D)->base.modified_on, "2026-12-02T00:00:00Z");
+  /* A row written back to its own value was no change: it keeps the store's time. */
+  CHECK_STR(row_of(view, IP_B)->cur.modified_on, "2025-01-02T03:04:05Z");
+  CHECK_INT(row_of(view, IP_C)->base.present, 0);
+  /* Nothing of the transaction is left to undo. */
+  cfr_view_rollback_to(view, 0);
+  CHECK_STR(vendor_now(view, IP_A), "gcp");
+  CHECK_INT(cfr_view_savepoints(view), 0);
+  cfr_view_free(view);
+}
+
+static void a_view_without_every_stamp_does_not_settle(void) {
+  cfr_view *view = complete_abc();
+  set(view, IP_A, present("gcp", "us-central1"));
+  int n;
+  cfr_change *changes = applied_changes(view, "", &n);
+  cfr_view_note_stamps(view, changes, n);
+  sqlite3_free(changes);
+  CHECK_INT(cfr_view_settle(view), 0);
+  CHECK_INT(cfr_view_has_changes(view), 1); /* left as it was: the table reads the store again */
+  CHECK_STR(row_of(view, IP_A)->base.vendor, "aws");
+  cfr_view_free(view);
+}
+
+static void an_incomplete_view_does_not_settle(void) {
+  const cfr_mapping part[] = {mapping(IP_A, "aws", "us-east-1")};
+  cfr_view *view = view_of(part, 1, 0);
+  set(view, IP_A, present("gcp", "us-central1"));
+  int n;
+  cfr_change *changes = applied_changes(view, "2026-12-02T00:00:00Z", &n);
+  cfr_view_note_stamps(view, changes, n);
+  sqlite3_free(changes);
+  CHECK_INT(cfr_view_settle(view), 0);
+  CHECK_INT(cfr_view_has_changes(view), 1);
+  cfr_view_free(view);
+}
+
 /* ---- Out of memory */
 
 static void a_write_that_cannot_be_journaled_changes_nothing(void) {
@@ -473,6 +542,9 @@ int main(void) {
   RUN(levels_opened_before_the_table_joined_start_where_it_joined);
   RUN(rollback_to_the_transaction_savepoint_undoes_every_write);
   RUN(discard_forgets_every_pending_write);
+  RUN(a_settled_view_is_the_store_after_commit);
+  RUN(a_view_without_every_stamp_does_not_settle);
+  RUN(an_incomplete_view_does_not_settle);
   RUN(a_write_that_cannot_be_journaled_changes_nothing);
   RUN(changes_that_cannot_be_listed_are_an_error);
   return unit_done();
