@@ -49,6 +49,8 @@ COMPILE     = $(CC) $(STD_FLAGS) $(INC_FLAGS) $(PKG_CFLAGS) $(DEP_FLAGS)
 
 # ---- What is built.
 SRCS      := $(sort $(wildcard ext/*.c))
+# The HTTP client's own files (ext/http.c, ext/http_*.c): its C test links them alone.
+HTTP_SRCS := $(filter ext/http.c ext/http_%.c,$(SRCS))
 GEN       := $(BUILD)/regions_data.c
 OBJS      := $(SRCS:ext/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/regions_data.o
 ASAN_OBJS := $(SRCS:ext/%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/regions_data.o
@@ -110,10 +112,10 @@ $(BUILD)/test-asan/%.o: test/%.c Makefile
 
 # The HTTP client is free of SQLite, so its test links http*.o alone.
 $(HTTP_TEST): $(BUILD)/test/http/test_http.o $(BUILD)/test/http/test_http_hostile.o \
-              $(BUILD)/obj/http.o $(BUILD)/obj/http_budget.o $(BUILD)/obj/http_rules.o
+              $(HTTP_SRCS:ext/%.c=$(BUILD)/obj/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 $(HTTP_TEST_ASAN): $(BUILD)/test-asan/http/test_http.o $(BUILD)/test-asan/http/test_http_hostile.o \
-                   $(BUILD)/asan/http.o $(BUILD)/asan/http_budget.o $(BUILD)/asan/http_rules.o
+                   $(HTTP_SRCS:ext/%.c=$(BUILD)/asan/%.o)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 # A unit test links every object of the extension and the real libsqlite3 (see test/unit/unit.h).

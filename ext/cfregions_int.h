@@ -12,10 +12,10 @@
 **
 ** Memory. Everything that crosses a module boundary is allocated with sqlite3_malloc/_mprintf and
 ** freed with sqlite3_free: callers never have to look up which free() goes with a result. The one
-** exception is the HTTP client (http.c, http_rules.c, http_budget.c), which uses plain malloc/free
-** so that its C test links it alone, without SQLite; its results (cfr_http_response) are released
-** with cfr_http_response_clear() and never handed further up. Strings from jansson (json_dumps)
-** are copied into sqlite3 memory where they are produced.
+** exception is the HTTP client (http.c and http_*.c), which uses plain malloc/free so that its C
+** test links it alone, without SQLite; its results (cfr_http_response) are released with
+** cfr_http_response_clear() and never handed further up. Strings from jansson (json_dumps) are
+** copied into sqlite3 memory where they are produced.
 **
 ** Invariants. assert() checks what the code relies on (transaction order, reference counts, which
 ** view is current); the ASan build compiles the asserts in, the plain build defines NDEBUG.

@@ -6,8 +6,9 @@
 ** within the limit. A budget that no client uses and whose attempts have all left the window is
 ** pruned when the next one is attached; whatever is left is freed when the extension is unloaded.
 **
-** Split from http.c, which moves the bytes; this file only counts attempts. Like http.c it uses
-** plain malloc/free and no SQLite, so the client's C test links it alone.
+** Split from http.c; the engine and the transfers move the bytes, this file only counts attempts.
+** Like the rest of the client it uses plain malloc/free and no SQLite, so the client's C test
+** links it alone.
 */
 #include "http_budget.h"
 

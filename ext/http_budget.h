@@ -2,10 +2,10 @@
 ** http_budget.h — the HTTP client's rate budget: a sliding window of attempts per process and per
 ** credential, shared by every client and thread of the process (see "Rate budget" in http.h).
 **
-** The engine (http.c, the only user) attaches each client to the budget of its current credential,
-** takes a slot of it before every attempt, ends the slot when the attempt ends, and blocks the
-** budget when a 429 asks every request of the credential to wait. The budget holds no credential:
-** it is keyed by a salted hash of it.
+** The client's files are the only users: http.c attaches each client to the budget of its current
+** credential; the engine (http_engine.c) takes a slot of it before every attempt and blocks the
+** budget when a 429 asks every request of the credential to wait; http_transfer.c ends the slot
+** when the attempt ends. The budget holds no credential: it is keyed by a salted hash of it.
 **
 ** Standalone like http.c: libc and pthreads only, plain malloc/free (the one exception to the
 ** extension's allocator rule, see cfregions_int.h), so the client's C test links it alone.

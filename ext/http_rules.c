@@ -3,8 +3,8 @@
 ** normalization, the retry headers, and the SDK retry and backoff rules.
 **
 ** Split from http.c so that everything the client decides without a transfer sits in one place
-** and follows Cloudflare's Python SDK in one reading. No client state and no I/O here; like http.c
-** it stays free of SQLite and JSON, so the C test links the two alone.
+** and follows Cloudflare's Python SDK in one reading. No client state and no I/O here; like the
+** rest of the client it stays free of SQLite and JSON, so the C test links the client alone.
 */
 #include "http_rules.h"
 
@@ -189,7 +189,7 @@ static double rand01(uint64_t *rng) { /* xorshift64*: jitter only, not security 
 }
 
 /* retry-after-ms takes precedence over Retry-After, as in the SDKs. No upper cap here: how long
-** the client may wait is its wait budget's business (http.c), not the header parser's. */
+** the client may wait is its wait budget's business (http_engine.c), not the header parser's. */
 long long cfr_http_asked_delay_ms(const cfr_http_hints *hints) {
   long long asked = hints->retry_after_ms >= 0 ? hints->retry_after_ms : hints->retry_after;
   return asked > 0 ? asked : 0;

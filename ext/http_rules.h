@@ -1,12 +1,14 @@
 /*
-** http_rules.h — the HTTP client's rules, apart from its transfer engine (http.c, the only user).
+** http_rules.h — the HTTP client's rules, apart from its engine and transfers (http.c,
+** http_engine.c and http_transfer.c, the only users).
 **
 ** What is decided here needs no connection and no client: whether a base URL is acceptable and
 ** what it normalizes to, what a response's retry headers ask for, whether a status or a transport
-** error is worth a retry, and how long to wait before it. Keeping these apart lets http.c read as
-** the engine it is, and keeps the SDK-compatible rules together in one place.
+** error is worth a retry, and how long to wait before it. Keeping these apart lets the engine and
+** the transfers read as what they are, and keeps the SDK-compatible rules together in one place.
 **
-** Standalone like http.c: libcurl (for its URL parser, date parser and error codes) and libc only.
+** Standalone like the rest of the client: libcurl (for its URL parser, date parser and error
+** codes) and libc only.
 */
 #ifndef CFREGIONS_HTTP_RULES_H
 #define CFREGIONS_HTTP_RULES_H

@@ -1,5 +1,5 @@
 /*
-** test_http.c — the HTTP client (ext/http.c) against the fake API (test/fake_cloudflare.py) and,
+** test_http.c — the HTTP client (ext/http*.c) against the fake API (test/fake_cloudflare.py) and,
 ** for what the fake cannot do (arbitrary headers, huge bodies, connection counting), a tiny
 ** scripted socket server running in a thread of this program; test_http_hostile.c adds the cases
 ** that need test/hostile_server.py.
