@@ -1,7 +1,7 @@
 /*
 ** zones.h — the zones a connection's credentials can see: GET /zones read into a list (for the
 ** tables that name a zone by its name or span many zones), and the eponymous cloudflare_zones
-** table over it.
+** table over it. zones.c reads the listing; cloudflare_zones.c is the table.
 **
 ** Every value from the server is checked before it is kept: ids are 32 hexadecimal digits (kept in
 ** lowercase), texts are length-capped and free of control and bidirectional characters; a zone
@@ -14,6 +14,9 @@
 
 #include "api_client.h"
 #include "args.h"
+
+/* Zones per page of GET /zones: the listing asks for pages of this many. */
+#define CFR_ZONES_PAGE_SIZE 50
 
 /* One zone. The strings are sqlite3 memory owned by the list that holds the zone; account_name,
 ** plan and modified_on are NULL when the server left them out, paused is -1 then. */
@@ -57,7 +60,11 @@ int cfr_zones_list_in_statement(sqlite3 *db, cfr_context *ctx, cfr_api_client *c
 int cfr_zones_resolve(cfr_api_client *client, const char *name, char id[CFR_ZONE_ID_LEN + 1],
                       char **err);
 
-/* The eponymous cloudflare_zones table on db (see zones.c). */
+/* text as a lowercase zone or account id: 0, or -1 when it is NULL or not 32 hexadecimal digits.
+** Unlike cfr_zone_id_parse (args.h) it writes no error message. */
+int cfr_zones_parse_id(const char *text, char out[CFR_ZONE_ID_LEN + 1]);
+
+/* The eponymous cloudflare_zones table on db (see cloudflare_zones.c). */
 int cfr_zones_register(sqlite3 *db, cfr_context *ctx);
 
 #endif
