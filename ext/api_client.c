@@ -21,6 +21,7 @@ struct cfr_api_client {
   int base_url_trusted;  /* Cloudflare's, loopback or $CLOUDFLARE_BASE_URL: no need to ask ctx */
   char *token_env;       /* NULL: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY */
   long long wait_shown_until_ms; /* the end of the last wait shown on the terminal (monotonic) */
+  sqlite3_uint64 budget_statement; /* the statements running when the wait budget was refilled */
 };
 
 /* ---- where requests go, with which credentials ---- */
@@ -162,7 +163,13 @@ int cfr_api_client_get(cfr_api_client *c, const char *path, int wrapped, size_t 
 
 const char *cfr_api_client_base_url(const cfr_api_client *c) { return c->base_url; }
 
-void cfr_api_client_begin(cfr_api_client *c) { cfr_http_reset_wait_budget(c->http); }
+/* One budget per statement: its listings, lookups and COMMIT steps draw on the same max_wait_s. */
+void cfr_api_client_begin(cfr_api_client *c) {
+  sqlite3_uint64 running = cfr_statement_stamp(cfr_context_db(c->ctx));
+  if (running != 0 && running == c->budget_statement) return;
+  c->budget_statement = running;
+  cfr_http_reset_wait_budget(c->http);
+}
 
 cfr_api_client *cfr_api_client_retain(cfr_api_client *c) {
   c->refs++;

@@ -32,8 +32,8 @@ cfr_api_client *cfr_api_client_retain(cfr_api_client *client);
 void cfr_api_client_close(cfr_api_client *client);
 /* The normalized base URL (for caches keyed by where an answer came from). */
 const char *cfr_api_client_base_url(const cfr_api_client *client);
-/* Starts an operation of a statement (a listing, lookups, a COMMIT step): refills the rate-limit
-** wait budget (max_wait_s). */
+/* Starts an operation of a statement (a listing, lookups, a COMMIT step): the first of a statement
+** refills the rate-limit wait budget (max_wait_s), which its later operations then share. */
 void cfr_api_client_begin(cfr_api_client *client);
 
 /* Requests sent together: their paths and bodies (sqlite3 memory, owned by the set), their caps,

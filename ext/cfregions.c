@@ -19,7 +19,7 @@ int sqlite3_cfregions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routi
   int rc = cfr_ip_sql_register(db);
   cfr_context *ctx = NULL;
   if (rc == SQLITE_OK) {
-    ctx = cfr_context_new();
+    ctx = cfr_context_new(db);
     if (!ctx) rc = SQLITE_NOMEM;
   }
   /* The origin_cloud_regions module owns ctx from here on, even if registering it fails. */

@@ -62,6 +62,9 @@ void cfr_free_secret(char *secret);
 /* The write statement running now (the one calling xUpdate), and which run of it (*run): a pair
 ** that tells one execution of a statement from the next. NULL when none is running. */
 sqlite3_stmt *cfr_writing_statement(sqlite3 *db, int *run);
+/* Tells one execution of the running statements from any other: each busy statement and its run
+** count. 0 when none runs. */
+sqlite3_uint64 cfr_statement_stamp(sqlite3 *db);
 
 /* ---- registration (each called once per connection by sqlite3_cfregions_init) ---- */
 

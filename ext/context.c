@@ -14,6 +14,7 @@ typedef struct zone_regions {
 } zone_regions;
 
 struct cfr_context {
+  sqlite3 *db;
   struct cfr_table **tables; /* connected origin_cloud_regions tables, not owned */
   int ntables, tables_capacity;
   char *token;           /* cfregions_set_token(); wiped when replaced */
@@ -29,11 +30,16 @@ struct cfr_context {
   void (*free_zone_listing)(void *);
 };
 
-cfr_context *cfr_context_new(void) {
+cfr_context *cfr_context_new(sqlite3 *db) {
   cfr_context *ctx = sqlite3_malloc(sizeof(*ctx));
-  if (ctx) memset(ctx, 0, sizeof(*ctx));
+  if (ctx) {
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->db = db;
+  }
   return ctx;
 }
+
+sqlite3 *cfr_context_db(const cfr_context *ctx) { return ctx->db; }
 
 /* The entries' strings are owned here; the header shows them as const to everyone else. */
 static void free_unapplied_entry(cfr_unapplied *u) {

@@ -351,19 +351,6 @@ static void free_kept(void *arg) {
   sqlite3_free(k);
 }
 
-/* Tells one execution of the running statements from any other: each busy statement and its run
-** count. 0 when none runs (nothing is shared then). */
-static sqlite3_uint64 statement_stamp(sqlite3 *db) {
-  sqlite3_uint64 x = 0;
-  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
-    if (!sqlite3_stmt_busy(s)) continue;
-    sqlite3_uint64 h = (sqlite3_uint64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL;
-    h ^= (sqlite3_uint64)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0) * 0xc2b2ae3d27d4eb4fULL;
-    x = (x ^ h) * 0x100000001b3ULL + 1;
-  }
-  return x;
-}
-
 static int copy_zone(const cfr_zone *from, cfr_zone *to) {
   *to = *from;
   to->name = to->status = to->account_name = to->plan = to->modified_on = NULL;
@@ -392,7 +379,7 @@ static int copy_list(const cfr_zone_list *from, cfr_zone_list *to) {
 
 int cfr_zones_list_in_statement(sqlite3 *db, cfr_context *ctx, cfr_api_client *client, const char *name,
                                 const char *account_id, const char *status, cfr_zone_list *out, char **err) {
-  sqlite3_uint64 stamp = statement_stamp(db);
+  sqlite3_uint64 stamp = cfr_statement_stamp(db);
   char *key = sqlite3_mprintf("%s\x1f%s\x1f%s\x1f%s", cfr_api_client_base_url(client), name ? name : "\x1e",
                               account_id ? account_id : "\x1e", status ? status : "\x1e");
   if (!key) return SQLITE_NOMEM;

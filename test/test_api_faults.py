@@ -400,6 +400,29 @@ class RetryRuleTests(FakeTestCase):
             self.assertEqual(log, [503, 503, 503])  # 1 + max_retries (2)
             self.assertGreaterEqual(elapsed, 0.7)  # two backoffs of 0.5 s and 1 s, minus 25 % jitter
 
+    def test_max_wait_s_bounds_the_whole_statement(self):
+        # The listing of an UPDATE waits 2 s on a 429; its COMMIT then draws another 429 asking for
+        # 2 s, more than the 1 s the statement may still wait: it fails at once, saying so.
+        self.create(self.db, "w", max_wait_s="3")
+        self.fake.seed([("192.0.2.1", "aws", "us-east-1")])
+        update = "UPDATE w SET region = 'us-east-2' WHERE origin_ip = '192.0.2.1'"
+        both = [{"method": "GET", "count": 1, "status": 429, "retry_after": "2"},
+                {"method": "PUT", "count": 1, "status": 429, "retry_after": "2"}]
+        self.fake.faults(both)
+        t0 = time.monotonic()
+        with self.assertRaises(sqlite3.OperationalError) as cm:
+            self.db.execute(update)
+        self.assertLess(time.monotonic() - t0, 3.5)
+        self.assertIn("max_wait_s", str(cm.exception))
+        self.assertIn("retry after", str(cm.exception))
+        self.assertEqual(self.fake.state(), [("192.0.2.1", "aws", "us-east-1")])
+        # The next statement has the whole budget again: the same two waits fit in it one by one.
+        self.fake.faults([both[0]])
+        self.db.execute("SELECT count(*) FROM w").fetchall()
+        self.fake.faults([both[1]])
+        self.db.execute("SELECT cfregions_retry('w')").fetchall()
+        self.assertEqual(self.fake.state(), [("192.0.2.1", "aws", "us-east-2")])
+
     def test_timeout(self):
         self.create(self.db, "slow", timeout_ms="300", max_retries="0")
         self.fake.faults(latency_ms=1500)
