@@ -98,25 +98,85 @@ static int prefetch(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MA
 ** mappings: 3 + 35), while a few single lookups stay single GETs. */
 #define REPEATED_LOOKUP_SHARE 16
 
-int cfr_snapshot_rows_of(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
-                         double estimated_rows, int *rows, int *nrows, char **err) {
+/* How many of the n IPs the view does not know. */
+static int unknown_ips(const cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n) {
+  int unknown = 0;
+  for (int i = 0; i < n && !cfr_view_is_complete(view); i++) unknown += cfr_view_find(view, ips[i]) < 0;
+  return unknown;
+}
+
+/* Whether a read of n IPs should list the store rather than look them up: many lookups cost more
+** than one listing, and so do lookups that keep coming. note: count the lookups it would make
+** (the view's budget); else only tell. */
+static int listing_instead(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
+                           double estimated_rows, int note) {
   double list_cost, get_cost;
   store->methods->costs(store, estimated_rows, &list_cost, &get_cost);
   double budget = list_cost / get_cost / REPEATED_LOOKUP_SHARE;
+  int unknown = unknown_ips(view, ips, n);
+  int before = unknown == 0 ? 0 : cfr_view_note_read_lookups(view, note ? unknown : 0);
+  return (n > 1 && n * get_cost > list_cost) || (unknown > 0 && before >= (budget < 1 ? 1 : budget));
+}
+
+int cfr_snapshot_rows_of(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
+                         double estimated_rows, int *rows, int *nrows, char **err) {
   int rc = SQLITE_OK;
   *nrows = 0;
-  /* Many lookups cost more than one listing: then list once. So do lookups that keep coming. */
-  int unknown = 0;
-  for (int i = 0; i < n && !cfr_view_is_complete(view); i++) unknown += cfr_view_find(view, ips[i]) < 0;
-  int before = unknown > 0 ? cfr_view_note_read_lookups(view, unknown) : 0;
-  if ((n > 1 && n * get_cost > list_cost) || (unknown > 0 && before >= (budget < 1 ? 1 : budget)))
-    rc = cfr_snapshot_complete(store, view, err);
+  if (listing_instead(store, view, ips, n, estimated_rows, 1)) rc = cfr_snapshot_complete(store, view, err);
   if (rc == SQLITE_OK && n > 1) rc = prefetch(store, view, ips, n, err);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     int row;
     rc = lookup(store, view, ips[i], &row, err);
     if (rc == SQLITE_OK && row >= 0 && cfr_view_row(view, row)->cur.present) rows[(*nrows)++] = row;
   }
+  return rc;
+}
+
+/* Records lookups made together: out[s * n + i], found[s * n + i] for views[s], ips[i]. */
+static int add_found(cfr_view **views, int nstores, char (*ips)[CFR_IP_TEXT_MAX], int n, const cfr_mapping *out,
+                     const int *found) {
+  for (int k = 0; k < nstores * n; k++) {
+    cfr_view *view = views[k / n];
+    if (cfr_view_find(view, ips[k % n]) >= 0) continue;
+    if (cfr_view_add_known(view, ips[k % n], found[k] ? &out[k] : NULL) < 0) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+int cfr_snapshot_prefetch_together(cfr_store **stores, cfr_view **views, int n, char (*ips)[CFR_IP_TEXT_MAX],
+                                   int nips, const double *estimated_rows, char **err) {
+  cfr_store **listing = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_store *));
+  cfr_view **listed = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_view *));
+  cfr_store **asking = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_store *));
+  cfr_view **asked = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof(cfr_view *));
+  int rc = listing && listed && asking && asked ? SQLITE_OK : SQLITE_NOMEM, nlist = 0, nask = 0;
+  for (int s = 0; rc == SQLITE_OK && s < n; s++) {
+    if (cfr_view_is_complete(views[s])) continue;
+    if (listing_instead(stores[s], views[s], ips, nips, estimated_rows[s], 0)) {
+      listing[nlist] = stores[s];
+      listed[nlist++] = views[s];
+    } else if (unknown_ips(views[s], ips, nips) > 0) {
+      asking[nask] = stores[s];
+      asked[nask++] = views[s];
+    }
+  }
+  if (rc == SQLITE_OK && nlist > 0) rc = cfr_snapshot_complete_many(listing, listed, nlist, err);
+  if (rc == SQLITE_OK && nask > 1 && asking[0]->methods->get_together) {
+    cfr_mapping *out = sqlite3_malloc64((sqlite3_uint64)nask * (sqlite3_uint64)nips * sizeof(cfr_mapping));
+    int *found = sqlite3_malloc64((sqlite3_uint64)nask * (sqlite3_uint64)nips * sizeof(int));
+    rc = out && found ? SQLITE_OK : SQLITE_NOMEM;
+    if (rc == SQLITE_OK)
+      rc = asking[0]->methods->get_together(asking, nask, (const char (*)[CFR_IP_TEXT_MAX])ips, nips, out, found, err);
+    /* Counted against each view's budget as rows_of counts its own lookups. */
+    for (int s = 0; rc == SQLITE_OK && s < nask; s++) cfr_view_note_read_lookups(asked[s], unknown_ips(asked[s], ips, nips));
+    if (rc == SQLITE_OK) rc = add_found(asked, nask, ips, nips, out, found);
+    sqlite3_free(out);
+    sqlite3_free(found);
+  }
+  sqlite3_free(listing);
+  sqlite3_free(listed);
+  sqlite3_free(asking);
+  sqlite3_free(asked);
   return rc;
 }
 

@@ -28,6 +28,13 @@ int cfr_snapshot_count(cfr_store *store, cfr_view *view, char **err);
 int cfr_snapshot_rows_of(cfr_store *store, cfr_view *view, char (*ips)[CFR_IP_TEXT_MAX], int n,
                          double estimated_rows, int *rows, int *nrows, char **err);
 
+/* Before cfr_snapshot_rows_of over n stores opened together (the zones of a multi-zone table),
+** the same nips IPs in each: the views that should list (by the same rules) list together, and the
+** IPs the others do not know are looked up in every one of them together, where the stores can:
+** one round of requests instead of one per zone. estimated_rows[s]: stores[s]'s size as last seen. */
+int cfr_snapshot_prefetch_together(cfr_store **stores, cfr_view **views, int n, char (*ips)[CFR_IP_TEXT_MAX],
+                                   int nips, const double *estimated_rows, char **err);
+
 /* For a write: the row index of ip (-1 when the view is complete and has no such row), asking the
 ** store when the view does not know the IP. The view also learns the store's count, which the
 ** 3,500 limit needs. After a few such lookups in one view it lists the store instead. */

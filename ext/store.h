@@ -89,6 +89,11 @@ typedef struct cfr_store_methods {
   ** NULL. */
   int (*get_many)(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
                   int *found, char **err);
+  /* The same n lookups in each of nstores stores opened together (the zones of a multi-zone table),
+  ** their requests sent together: out[s * n + i], found[s * n + i] answer ips[i] in stores[s].
+  ** May be NULL. */
+  int (*get_together)(cfr_store **stores, int nstores, const char (*ips)[CFR_IP_TEXT_MAX], int n,
+                      cfr_mapping *out, int *found, char **err);
   /* Applies the batches of one step of a COMMIT, concurrently where the store can. Once a batch's
   ** request fails, batches not yet sent are left unsent. Never marks an item applied unless it is.
   ** An applied upsert's mapping.modified_on is the store's stamp when the store tells it, else "". */

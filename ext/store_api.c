@@ -240,22 +240,32 @@ static int take_lookup(api_store *s, const char *path, const char *ip, int rc, c
   return SQLITE_OK;
 }
 
-/* Lookups of n IPs, as concurrent GETs: out[i], found[i] answer ips[i]. */
-static int lookup_many(api_store *s, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
-                       int *found, char **err) {
+/* The same n IPs looked up in each of nstores stores sharing a client, as concurrent GETs:
+** out[s * n + i], found[s * n + i] answer ips[i] in stores[s]. */
+static int lookup_in_stores(api_store **stores, int nstores, const char (*ips)[CFR_IP_TEXT_MAX], int n,
+                            cfr_mapping *out, int *found, char **err) {
   cfr_api_requests r;
-  int rc = cfr_api_requests_init(&r, n);
-  for (int i = 0; rc == SQLITE_OK && i < n; i++) rc = cfr_api_requests_put(&r, i, "GET", lookup_path(s, ips[i]), NULL, 0, CAP_LOOKUP);
+  int total = nstores * n;
+  int rc = cfr_api_requests_init(&r, total);
+  for (int k = 0; rc == SQLITE_OK && k < total; k++)
+    rc = cfr_api_requests_put(&r, k, "GET", lookup_path(stores[k / n], ips[k % n]), NULL, 0, CAP_LOOKUP);
   /* Not stopped by a failure: a 404 is the answer "no mapping", and every lookup is needed. */
-  if (rc == SQLITE_OK) rc = cfr_api_requests_send(s->client, &r, 0, err);
-  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+  if (rc == SQLITE_OK) rc = cfr_api_requests_send(stores[0]->client, &r, 0, err);
+  for (int k = 0; rc == SQLITE_OK && k < total; k++) {
+    api_store *s = stores[k / n];
     cfr_api_answer a;
-    rc = cfr_api_requests_decode(&r, i, s->d->wrapped, LOOKUP_VALUES, &a, err);
-    if (rc == SQLITE_OK || a.root) rc = take_lookup(s, r.calls[i].path, ips[i], rc, &a, &out[i], &found[i], err);
+    rc = cfr_api_requests_decode(&r, k, s->d->wrapped, LOOKUP_VALUES, &a, err);
+    if (rc == SQLITE_OK || a.root) rc = take_lookup(s, r.calls[k].path, ips[k % n], rc, &a, &out[k], &found[k], err);
     cfr_api_answer_clear(&a);
   }
   cfr_api_requests_free(&r);
   return rc;
+}
+
+/* Lookups of n IPs, as concurrent GETs: out[i], found[i] answer ips[i]. */
+static int lookup_many(api_store *s, const char (*ips)[CFR_IP_TEXT_MAX], int n, cfr_mapping *out,
+                       int *found, char **err) {
+  return lookup_in_stores(&s, 1, ips, n, out, found, err);
 }
 
 static int api_get(cfr_store *store, const char *ip, cfr_mapping *out, int *found, char **err) {
@@ -271,6 +281,13 @@ static int api_get_many(cfr_store *store, const char (*ips)[CFR_IP_TEXT_MAX], in
   api_store *s = (api_store *)store;
   cfr_api_client_begin(s->client);
   return lookup_many(s, ips, n, out, found, err);
+}
+
+static int api_get_together(cfr_store **stores, int nstores, const char (*ips)[CFR_IP_TEXT_MAX], int n,
+                            cfr_mapping *out, int *found, char **err) {
+  api_store **ss = (api_store **)stores;
+  cfr_api_client_begin(ss[0]->client);
+  return lookup_in_stores(ss, nstores, ips, n, out, found, err);
 }
 
 /* ---- batches ---- */
@@ -495,6 +512,7 @@ static void api_close(cfr_store *store) {
 
 static const cfr_store_methods api_methods = {
   .transactional = 0, .list = api_list, .list_together = api_list_together, .count = api_count, .get = api_get, .get_many = api_get_many,
+  .get_together = api_get_together,
   .apply = api_apply, .apply_together = api_apply_together, .regions = api_regions, .prefetch_regions = api_prefetch_regions, .costs = api_costs, .close = api_close,
 };
 

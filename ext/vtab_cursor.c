@@ -10,6 +10,7 @@
 #include "vtab.h"
 #include "snapshot.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct cfr_pos {
@@ -150,10 +151,11 @@ static int complete_selected(cfr_vtab *vt, cfr_cursor *cur, const int *selected)
   return rc;
 }
 
-/* Lookups of one zone go out together, zone after zone: one round trip per zone. The listings of
-** every zone go out together, CFR_ZONES_IN_FLIGHT requests at a time. Over many small zones the
-** listings are done sooner (200 zones of 50: 26 round trips instead of 200). */
-static int listing_is_sooner(cfr_vtab *vt, const int *selected) {
+/* The lookups of every zone go out together, and so do the listings of every zone, each
+** CFR_ZONES_IN_FLIGHT requests at a time: listing is as soon where the zones' listings cost no more
+** requests than the lookups of n IPs in each (many small zones), and their snapshots then serve the
+** rest of the statement. */
+static int listing_is_sooner(cfr_vtab *vt, const int *selected, int n) {
   double requests = 0;
   int zones = 0;
   for (int p = 0; p < vt->nparts; p++) {
@@ -161,17 +163,41 @@ static int listing_is_sooner(cfr_vtab *vt, const int *selected) {
     cfr_table *tab = vt->parts[p];
     double list_cost, get_cost;
     tab->store->methods->costs(tab->store, tab->estimated_rows, &list_cost, &get_cost);
-    requests += list_cost / get_cost;
+    requests += floor(list_cost / get_cost);  /* its requests (the rest is local work) */
     zones++;
   }
-  return zones > 1 && requests / CFR_ZONES_IN_FLIGHT + 1 < zones;
+  return zones > 1 && requests <= (double)zones * n;
+}
+
+/* The IPs looked up in every selected zone at once (or the zones listed, where that is cheaper),
+** before each zone's rows are taken: one round of requests, not one per zone. */
+static int prefetch_selected(cfr_vtab *vt, cfr_cursor *cur, const int *selected, char (*ips)[CFR_IP_TEXT_MAX], int n) {
+  sqlite3_uint64 size = (sqlite3_uint64)(vt->nparts ? vt->nparts : 1);
+  cfr_store **stores = sqlite3_malloc64(size * sizeof(cfr_store *));
+  cfr_view **views = sqlite3_malloc64(size * sizeof(cfr_view *));
+  double *estimates = sqlite3_malloc64(size * sizeof(double));
+  int rc = stores && views && estimates ? SQLITE_OK : SQLITE_NOMEM, k = 0;
+  for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
+    if (!selected[p]) continue;
+    stores[k] = vt->parts[p]->store;
+    estimates[k] = vt->parts[p]->estimated_rows;
+    views[k++] = view_of(cur, p);
+  }
+  char *err = NULL;
+  if (rc == SQLITE_OK && k > 1) rc = cfr_snapshot_prefetch_together(stores, views, k, ips, n, estimates, &err);
+  if (rc != SQLITE_OK) rc = cfr_vtab_fail(vt, rc, err);
+  sqlite3_free(stores);
+  sqlite3_free(views);
+  sqlite3_free(estimates);
+  return rc;
 }
 
 static int filter_by_ip(cfr_vtab *vt, cfr_cursor *cur, int plan, sqlite3_value *arg, const int *selected) {
   char (*ips)[CFR_IP_TEXT_MAX];
   int n;
   int rc = collect_values(plan & PLAN_IP_IN, 0, arg, &ips, &n);
-  if (rc == SQLITE_OK && n > 0 && listing_is_sooner(vt, selected)) rc = complete_selected(vt, cur, selected);
+  if (rc == SQLITE_OK && n > 0 && listing_is_sooner(vt, selected, n)) rc = complete_selected(vt, cur, selected);
+  if (rc == SQLITE_OK && n > 0) rc = prefetch_selected(vt, cur, selected, ips, n);
   for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
     if (!selected[p]) continue;
     int *rows, nrows;

@@ -114,7 +114,8 @@ static int choose_plan(cfr_vtab *vt, sqlite3_index_info *info, int *order_consum
       info->estimatedRows = IN_LIST_GUESS;
     } else {
       plan |= PLAN_IP_EQ;
-      info->estimatedCost = get_cost * (u.zone >= 0 ? 1 : zones);
+      /* Without zone_id, the IP is looked up in every zone, the requests together. */
+      info->estimatedCost = get_cost * (u.zone >= 0 ? 1 : ceil((double)zones / CFR_ZONES_IN_FLIGHT));
       info->estimatedRows = 1;
       if (!vt->multi || u.zone >= 0) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
     }
