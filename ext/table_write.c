@@ -294,6 +294,21 @@ static void end_transaction(cfr_table *tab) {
   cfr_table_release_view(tab, shared); /* the table's own reference */
 }
 
+/* Whether the table is still in its database's schema. A ROLLBACK TO that undoes the CREATE of a
+** table made after that savepoint opened does not tell the table (SQLite calls xRollbackTo only on
+** tables that heard of the savepoint): its writes were undone with it and must not be sent. */
+static int still_in_schema(cfr_table *tab) {
+  char *sql = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'table' AND name = %Q COLLATE NOCASE",
+                              tab->schema, tab->name);
+  sqlite3_stmt *stmt = NULL;
+  int rc = sql ? sqlite3_prepare_v2(tab->db, sql, -1, &stmt, NULL) : SQLITE_NOMEM;
+  /* When the schema cannot be read, the writes go out as they would have: nothing is dropped. */
+  int found = rc != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE;
+  sqlite3_finalize(stmt);
+  sqlite3_free(sql);
+  return found;
+}
+
 /* Whether the store shows the version it had when the transaction's view was made: then the view
 ** is exactly the store plus the pending writes. */
 static int unchanged_since_made(cfr_table *tab) {
@@ -318,6 +333,10 @@ int cfr_table_sync_parts(cfr_table **parts, int n) {
     if (tab->tx != CFR_TX_OPEN) continue;
     assert(tab->current);
     tab->tx = CFR_TX_SYNCED;
+    if (!still_in_schema(tab)) {
+      cfr_view_discard_changes(tab->current->view);
+      continue;
+    }
     tab->settle = unchanged_since_made(tab);
     targets[k] = (cfr_commit_target){tab->store, tab->ctx, tab->schema, tab->name, tab->journal};
     views[k] = tab->current->view;

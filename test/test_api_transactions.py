@@ -40,6 +40,19 @@ class TransactionCases:
         self.db.execute("COMMIT")
         self.assertState([("10.0.0.1", "aws", "us-east-1")])
 
+    def test_a_table_whose_create_is_rolled_back_sends_nothing(self):
+        # SQLite does not tell a table created after a savepoint that ROLLBACK TO undid it: its
+        # writes (OR FAIL opens no statement savepoint) must still never reach the API.
+        self.db.execute("BEGIN")
+        self.db.execute("SAVEPOINT s")
+        self.create(self.db, "later")
+        self.db.execute("INSERT OR FAIL INTO later(origin_ip, vendor, region) VALUES ('10.0.0.9', 'aws', 'us-east-1')")
+        self.db.execute("ROLLBACK TO s")
+        self.db.execute("COMMIT")
+        self.assertNoWrites()
+        self.assertState([])
+        self.assertEqual(self.unapplied(), [])
+
     def test_reads_inside_transaction_see_pending_writes(self):
         self.fake.seed([("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])
         self.db.execute("BEGIN")

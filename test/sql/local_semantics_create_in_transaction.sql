@@ -37,3 +37,14 @@ CREATE VIRTUAL TABLE t USING origin_cloud_regions(store='local');
 INSERT INTO t(origin_ip, vendor, region) VALUES ('192.0.2.3', 'oci', 'us-ashburn-1');
 ROLLBACK;
 SELECT origin_ip, vendor, region FROM t ORDER BY origin_ip;
+
+.print "# a table created after a savepoint, written under OR FAIL (no statement savepoint), then"
+.print "# ROLLBACK TO that savepoint: the table and its write are gone, and COMMIT succeeds"
+BEGIN;
+SAVEPOINT before_create;
+CREATE VIRTUAL TABLE later USING origin_cloud_regions(store='local');
+INSERT OR FAIL INTO later(origin_ip, vendor, region) VALUES ('192.0.2.9', 'aws', 'us-east-1');
+ROLLBACK TO before_create;
+COMMIT;
+SELECT count(*) FROM sqlite_schema WHERE name LIKE 'later%';
+SELECT count(*) FROM cfregions_unapplied;
