@@ -69,6 +69,15 @@ cfr_table *cfr_table_share(cfr_context *ctx, sqlite3_vtab *owner, const char *sc
   return NULL;
 }
 
+void cfr_table_forsake(cfr_context *ctx, const char *schema, const char *name) {
+  for (int i = 0; i < cfr_context_table_count(ctx); i++) {
+    cfr_table *tab = cfr_context_table(ctx, i);
+    if (tab->dropped || sqlite3_stricmp(tab->schema, schema) != 0 || sqlite3_stricmp(tab->name, name) != 0) continue;
+    cfr_table_drop(tab);
+    cfr_table_forget_kept(tab);
+  }
+}
+
 static void free_shared(cfr_shared_view *shared) {
   if (!shared) return;
   cfr_view_free(shared->view);

@@ -72,6 +72,10 @@ int cfr_table_open(sqlite3_vtab *owner, sqlite3 *db, cfr_context *ctx, const cha
 ** reference for owner; NULL when there is none. */
 cfr_table *cfr_table_share(cfr_context *ctx, sqlite3_vtab *owner, const char *schema, const char *name,
                            const char *zone_id);
+/* CREATE VIRTUAL TABLE schema.name: a part still connected under that name belongs to a table that
+** is gone (its CREATE undone by a ROLLBACK TO, which SQLite does not tell a table created after the
+** savepoint): its writes were undone with it; they are given up, and no table shares the part. */
+void cfr_table_forsake(cfr_context *ctx, const char *schema, const char *name);
 /* Drops one reference; the last one frees the part and closes its store. */
 void cfr_table_unref(cfr_table *tab);
 /* ALTER TABLE … RENAME: the part goes by new_name (its store was renamed by the caller). Inside

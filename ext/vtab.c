@@ -193,6 +193,7 @@ static int connect_vtab(sqlite3 *db, void *aux, int argc, const char *const *arg
   vt->multi = vt->args.zones != NULL;
   if (rc == SQLITE_OK) rc = sqlite3_declare_vtab(db, vt->multi ? many_zones_schema : one_zone_schema);
   if (rc == SQLITE_OK && vt->args.store == CFR_STORE_API) rc = cfr_journal_path(db, vt->schema, &vt->journal);
+  if (rc == SQLITE_OK && create) cfr_table_forsake(vt->ctx, vt->schema, vt->name);
   if (rc == SQLITE_OK) rc = open_known_parts(vt, create, &why);
   if (rc != SQLITE_OK) {
     if (why) *err = sqlite3_mprintf("%s: %s", argv[2], why);

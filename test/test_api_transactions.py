@@ -52,6 +52,16 @@ class TransactionCases:
         self.assertNoWrites()
         self.assertState([])
         self.assertEqual(self.unapplied(), [])
+        # Created again under the same name in one transaction: only the second table's write goes.
+        self.db.execute("BEGIN")
+        self.db.execute("SAVEPOINT s")
+        self.create(self.db, "again")
+        self.db.execute("INSERT OR FAIL INTO again(origin_ip, vendor, region) VALUES ('10.0.0.9', 'aws', 'us-east-1')")
+        self.db.execute("ROLLBACK TO s")
+        self.create(self.db, "again")
+        self.db.execute("INSERT OR FAIL INTO again(origin_ip, vendor, region) VALUES ('10.0.0.10', 'aws', 'us-east-1')")
+        self.db.execute("COMMIT")
+        self.assertState([("10.0.0.10", "aws", "us-east-1")])
 
     def test_reads_inside_transaction_see_pending_writes(self):
         self.fake.seed([("10.0.0.1", "aws", "us-east-1"), ("10.0.0.2", "aws", "us-east-1")])

@@ -48,3 +48,15 @@ ROLLBACK TO before_create;
 COMMIT;
 SELECT count(*) FROM sqlite_schema WHERE name LIKE 'later%';
 SELECT count(*) FROM cfregions_unapplied;
+
+.print "# ... and created again under the same name: only the second table's write is committed"
+BEGIN;
+SAVEPOINT before_create;
+CREATE VIRTUAL TABLE later USING origin_cloud_regions(store='local');
+INSERT OR FAIL INTO later(origin_ip, vendor, region) VALUES ('192.0.2.9', 'aws', 'us-east-1');
+ROLLBACK TO before_create;
+CREATE VIRTUAL TABLE later USING origin_cloud_regions(store='local');
+INSERT OR FAIL INTO later(origin_ip, vendor, region) VALUES ('192.0.2.10', 'gcp', 'us-central1');
+COMMIT;
+SELECT origin_ip, vendor, region FROM later;
+SELECT origin_ip, vendor, region FROM later_mappings;

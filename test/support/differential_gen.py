@@ -544,8 +544,9 @@ class Gen:
 
     def begin(self):
         # After an OR ROLLBACK that may not have rolled back, this BEGIN may fail inside the
-        # transaction still open: its savepoints are then unknown until it ends.
-        self.savepoints_unknown = self.in_txn is None
+        # transaction still open: its savepoints are then unknown until it ends (a SAVEPOINT
+        # since then told nothing: it opened a transaction or nested in the old one).
+        self.savepoints_unknown = self.savepoints_unknown or self.in_txn is None
         self.in_txn, self.explicit_begin, self.savepoints = True, True, []
         return Stmt("begin", self.r.choice(["BEGIN", "BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED",
                                             "BEGIN EXCLUSIVE"]))
