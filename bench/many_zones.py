@@ -23,7 +23,12 @@ after LATENCY ms (default 50). On a fresh connection each time:
      the reads the statement needs: each zone's listing (v2: 2 pages of 100) and its supported
      regions (the new rows are checked against them).
 
-Medians of REPS runs (default 3) for 1 and 3; 2 runs once (it takes about half a minute).
+  4. which zone holds an IP: on a fresh connection (the zones' sizes unknown),
+       SELECT zone_id FROM every WHERE origin_ip = ?
+     Targets: the zone pages and one GET per zone, nothing else, sent together: the latency adds
+     at most 2 (the first zone page, then the others together) + ⌈ZONES/8⌉ + 1 round trips
+     (timed without latency too, alternating).
+Medians of REPS runs (default 3) for 1, 3 and 4; 2 runs once (it takes about half a minute).
 """
 
 import math
@@ -180,6 +185,47 @@ def edit(so, fake, reps):
             "%d write per zone; reads: listing + regions per zone (%d)" % (want, reads_needed), verdict(ok))
 
 
+def lookup_once(so, fake, ip):
+    """(seconds, zone pages, lookups, other requests, rows) of one lookup by origin_ip."""
+    db = harness.connect(so)
+    try:
+        db.execute("CREATE VIRTUAL TABLE every USING origin_cloud_regions(zones='*')")
+        fake.clear_log()
+        secs, got = timed(lambda: db.execute("SELECT zone_id FROM every WHERE origin_ip = ?", (ip,)).fetchall())
+    finally:
+        db.close()
+    log = fake.log()
+    pages = sum(1 for e in log if e["path"].endswith("/zones"))
+    lookups = sum(1 for e in log if e["path"].endswith("/" + ip))
+    return secs, pages, lookups, len(log) - pages - lookups, got
+
+
+def lookup(so, fake, reps):
+    print("4. which zone holds an IP: origin_ip = ? over %d zones, %d ms latency" % (ZONES, LATENCY))
+    holder = ZONES // 2
+    ip = rows(PER_ZONE, start=PER_ZONE * holder)[7][0]
+    runs, instant = [], []
+    for _ in range(reps):
+        runs.append(lookup_once(so, fake, ip))
+        fake.faults(latency_ms=0)
+        instant.append(lookup_once(so, fake, ip))
+        fake.clear_faults()
+    for r in runs + instant:
+        check(r[4] == [(zone_id(holder),)], "lookup rows: %s" % r[4])
+    pages_target = math.ceil(ZONES / PAGE)
+    bound = 2 + math.ceil(ZONES / 8) + 1
+    secs, secs0 = median(r[0] for r in runs), median(r[0] for r in instant)
+    round_trips = (secs - secs0) / (LATENCY / 1000.0) if LATENCY else float("nan")
+    ok = all(r[1] == pages_target and r[2] == ZONES and r[3] == 0 for r in runs) and round_trips <= bound
+    print("   %d zone pages + %d GETs + %d other; median %.3f s %s, without latency %.3f s: "
+          "%.1f round trips, bound %d %s" % (runs[0][1], runs[0][2], runs[0][3], secs,
+                                             runs_text(r[0] for r in runs), secs0, round_trips, bound, verdict(ok)))
+    summary("many zones: origin_ip = ? over %d zones of unknown size, %d ms" % (ZONES, LATENCY),
+            "%d zone pages + %d GETs, %.3f s (%.3f s without latency): %.1f round trips"
+            % (runs[0][1], runs[0][2], secs, secs0, round_trips),
+            "%d + %d requests; <= %d round trips" % (pages_target, ZONES, bound), verdict(ok))
+
+
 def body(so):
     reps = harness.env_int("REPS", 3)
     fake = Fake(LATENCY)
@@ -189,6 +235,8 @@ def body(so):
         report(so, fake, reps)
         report_rate_limited(so, fake)
         edit(so, fake, reps)
+        seed(fake, PER_ZONE, ZONES)
+        lookup(so, fake, reps)
     finally:
         fake.stop()
 
