@@ -133,22 +133,50 @@ static int append_rows(cfr_cursor *cur, int part, const int *rows, int n) {
   return SQLITE_OK;
 }
 
+/* The selected zones' stores, views and sizes as last seen (the k of them), for requests sent
+** together. */
+typedef struct selected_zones {
+  cfr_store **stores;
+  cfr_view **views;
+  double *estimates;
+  int k;
+} selected_zones;
+
+static void selected_free(selected_zones *z) {
+  sqlite3_free(z->stores);
+  sqlite3_free(z->views);
+  sqlite3_free(z->estimates);
+}
+
+static int selected_gather(cfr_vtab *vt, cfr_cursor *cur, const int *selected, selected_zones *z) {
+  sqlite3_uint64 size = (sqlite3_uint64)(vt->nparts ? vt->nparts : 1);
+  z->stores = sqlite3_malloc64(size * sizeof(cfr_store *));
+  z->views = sqlite3_malloc64(size * sizeof(cfr_view *));
+  z->estimates = sqlite3_malloc64(size * sizeof(double));
+  z->k = 0;
+  if (!z->stores || !z->views || !z->estimates) {
+    selected_free(z);
+    return SQLITE_NOMEM;
+  }
+  for (int p = 0; p < vt->nparts; p++) {
+    if (!selected[p]) continue;
+    z->stores[z->k] = vt->parts[p]->store;
+    z->estimates[z->k] = vt->parts[p]->estimated_rows;
+    z->views[z->k++] = view_of(cur, p);
+  }
+  return SQLITE_OK;
+}
+
 /* Completes the views of the selected zones, their listings sent together. */
 static int complete_selected(cfr_vtab *vt, cfr_cursor *cur, const int *selected) {
-  cfr_store **stores = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_store *));
-  cfr_view **views = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_view *));
-  int rc = stores && views ? SQLITE_OK : SQLITE_NOMEM, k = 0;
-  for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
-    if (!selected[p]) continue;
-    stores[k] = vt->parts[p]->store;
-    views[k++] = view_of(cur, p);
-  }
+  selected_zones z;
   char *err = NULL;
-  if (rc == SQLITE_OK) rc = cfr_snapshot_complete_many(stores, views, k, &err);
-  if (rc != SQLITE_OK) rc = cfr_vtab_fail(vt, rc, err);
-  sqlite3_free(stores);
-  sqlite3_free(views);
-  return rc;
+  int rc = selected_gather(vt, cur, selected, &z);
+  if (rc == SQLITE_OK) {
+    rc = cfr_snapshot_complete_many(z.stores, z.views, z.k, &err);
+    selected_free(&z);
+  }
+  return rc == SQLITE_OK ? rc : cfr_vtab_fail(vt, rc, err);
 }
 
 /* The lookups of every zone go out together, and so do the listings of every zone, each
@@ -172,24 +200,14 @@ static int listing_is_sooner(cfr_vtab *vt, const int *selected, int n) {
 /* The IPs looked up in every selected zone at once (or the zones listed, where that is cheaper),
 ** before each zone's rows are taken: one round of requests, not one per zone. */
 static int prefetch_selected(cfr_vtab *vt, cfr_cursor *cur, const int *selected, char (*ips)[CFR_IP_TEXT_MAX], int n) {
-  sqlite3_uint64 size = (sqlite3_uint64)(vt->nparts ? vt->nparts : 1);
-  cfr_store **stores = sqlite3_malloc64(size * sizeof(cfr_store *));
-  cfr_view **views = sqlite3_malloc64(size * sizeof(cfr_view *));
-  double *estimates = sqlite3_malloc64(size * sizeof(double));
-  int rc = stores && views && estimates ? SQLITE_OK : SQLITE_NOMEM, k = 0;
-  for (int p = 0; rc == SQLITE_OK && p < vt->nparts; p++) {
-    if (!selected[p]) continue;
-    stores[k] = vt->parts[p]->store;
-    estimates[k] = vt->parts[p]->estimated_rows;
-    views[k++] = view_of(cur, p);
-  }
+  selected_zones z;
   char *err = NULL;
-  if (rc == SQLITE_OK && k > 1) rc = cfr_snapshot_prefetch_together(stores, views, k, ips, n, estimates, &err);
-  if (rc != SQLITE_OK) rc = cfr_vtab_fail(vt, rc, err);
-  sqlite3_free(stores);
-  sqlite3_free(views);
-  sqlite3_free(estimates);
-  return rc;
+  int rc = selected_gather(vt, cur, selected, &z);
+  if (rc == SQLITE_OK) {
+    if (z.k > 1) rc = cfr_snapshot_prefetch_together(z.stores, z.views, z.k, ips, n, z.estimates, &err);
+    selected_free(&z);
+  }
+  return rc == SQLITE_OK ? rc : cfr_vtab_fail(vt, rc, err);
 }
 
 static int filter_by_ip(cfr_vtab *vt, cfr_cursor *cur, int plan, sqlite3_value *arg, const int *selected) {
