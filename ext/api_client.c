@@ -165,7 +165,7 @@ const char *cfr_api_client_base_url(const cfr_api_client *c) { return c->base_ur
 
 /* One budget per statement: its listings, lookups and COMMIT steps draw on the same max_wait_s. */
 void cfr_api_client_begin(cfr_api_client *c) {
-  sqlite3_uint64 running = cfr_statement_stamp(cfr_context_db(c->ctx));
+  sqlite3_uint64 running = cfr_context_statement(c->ctx);
   if (running != 0 && running == c->budget_statement) return;
   c->budget_statement = running;
   cfr_http_reset_wait_budget(c->http);

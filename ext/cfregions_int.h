@@ -60,8 +60,9 @@ void *cfr_grow(void *items, int *capacity, int need, size_t size);
 void cfr_free_secret(char *secret);
 
 /* The write statement running now (the one calling xUpdate), and which run of it (*run): a pair
-** that tells one execution of a statement from the next. NULL when none is running. */
-sqlite3_stmt *cfr_writing_statement(sqlite3 *db, int *run);
+** that tells one execution of a statement from the next, and from a statement that wrote before it
+** at the same address. NULL when none is running. */
+sqlite3_stmt *cfr_writing_statement(sqlite3 *db, sqlite3_int64 *run);
 /* Tells one execution of the running statements from any other: each busy statement and its run
 ** count. 0 when none runs. */
 sqlite3_uint64 cfr_statement_stamp(sqlite3 *db);

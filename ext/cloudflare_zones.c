@@ -106,16 +106,17 @@ static int zt_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
 }
 
 static int zt_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
-  (void)vtab;
   zones_cursor *c = sqlite3_malloc(sizeof(*c));
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof(*c));
+  cfr_context_cursor_opened(((zones_table *)vtab)->ctx);
   *out = &c->base;
   return SQLITE_OK;
 }
 
 static int zt_close(sqlite3_vtab_cursor *cur) {
   cfr_zone_list_clear(&((zones_cursor *)cur)->list);
+  cfr_context_cursor_closed(((zones_table *)cur->pVtab)->ctx);
   sqlite3_free(cur);
   return SQLITE_OK;
 }

@@ -27,6 +27,8 @@ struct cfr_context {
   int nzones, zones_capacity;
   char *commit_failure;  /* see cfr_context_note_commit_failure */
   void *zone_listing;    /* see cfr_context_keep_zone_listing */
+  int open_cursors;      /* see cfr_context_cursor_opened */
+  sqlite3_uint64 quiet_moments;
   void (*free_zone_listing)(void *);
 };
 
@@ -298,10 +300,30 @@ int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const 
 
 /* ---- the last zone listing ---- */
 
+void cfr_context_cursor_opened(cfr_context *ctx) { ctx->open_cursors++; }
+
+void cfr_context_cursor_closed(cfr_context *ctx) {
+  assert(ctx->open_cursors > 0);
+  if (--ctx->open_cursors > 0) return;
+  /* A write statement closes its cursors before it writes and COMMITs: it is still the same
+  ** statement then (once it ends, the change count it adds tells the next one apart). */
+  sqlite3_int64 run;
+  if (cfr_writing_statement(ctx->db, &run)) return;
+  ctx->quiet_moments++;
+  cfr_context_keep_zone_listing(ctx, NULL, NULL);
+}
+
+sqlite3_uint64 cfr_context_statement(const cfr_context *ctx) {
+  sqlite3_uint64 running = cfr_statement_stamp(ctx->db);
+  if (running == 0) return 0;
+  running ^= ctx->quiet_moments * 0x9e3779b97f4a7c15ULL;
+  return running ^ (sqlite3_uint64)sqlite3_total_changes64(ctx->db) * 0xc2b2ae3d27d4eb4fULL;
+}
+
 void *cfr_context_zone_listing(const cfr_context *ctx) { return ctx->zone_listing; }
 
 void cfr_context_keep_zone_listing(cfr_context *ctx, void *listing, void (*free_listing)(void *)) {
-  if (ctx->zone_listing) ctx->free_zone_listing(ctx->zone_listing);
+  if (ctx->zone_listing && ctx->free_zone_listing) ctx->free_zone_listing(ctx->zone_listing);
   ctx->zone_listing = listing;
   ctx->free_zone_listing = free_listing;
 }

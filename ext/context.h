@@ -95,6 +95,18 @@ const cfr_regions *cfr_context_zone_regions(const cfr_context *ctx, const char *
 int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const char *base_url,
                                    int api_version, cfr_regions *regions);
 
+/* ---- statements: what one statement's reads and writes share ---- */
+
+/* Told by every cursor of the extension's tables when it opens and closes. When none is left
+** open and no write statement runs, a statement has ended: the zone listing it kept is dropped. */
+void cfr_context_cursor_opened(cfr_context *ctx);
+void cfr_context_cursor_closed(cfr_context *ctx);
+/* A stamp of the statements running now, to tell one statement's execution from the next (the
+** rate-limit wait budget, the zone listing are per statement); 0 when none runs. A statement
+** prepared where a finalized one was, on its first run too, is told apart by the moments no cursor
+** was open and by the connection's change count. */
+sqlite3_uint64 cfr_context_statement(const cfr_context *ctx);
+
 /* ---- the last zone listing (zones.c keeps it for the other reads of the same statement) ---- */
 
 void *cfr_context_zone_listing(const cfr_context *ctx);

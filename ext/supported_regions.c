@@ -66,15 +66,19 @@ static int sr_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
 }
 
 static int sr_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
-  (void)vtab;
   sr_cursor *c = sqlite3_malloc(sizeof(*c));
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof(*c));
+  cfr_context_cursor_opened(((sr_table *)vtab)->ctx);
   *out = &c->base;
   return SQLITE_OK;
 }
 
-static int sr_close(sqlite3_vtab_cursor *cur) { sqlite3_free(cur); return SQLITE_OK; }
+static int sr_close(sqlite3_vtab_cursor *cur) {
+  cfr_context_cursor_closed(((sr_table *)cur->pVtab)->ctx);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
 
 static int sr_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr; (void)argc;

@@ -46,13 +46,16 @@ typedef struct cfr_table {
   /* xSync applied the view's changes to a store that nothing else had changed since the view was
   ** made: at xCommit the view becomes the store's snapshot instead of being read again. */
   int settle;
+  /* Created inside the transaction still open: a ROLLBACK TO may undo its CREATE unseen (xSync
+  ** checks that it is still in the schema). */
+  int created_in_transaction;
   double estimated_rows;     /* size of the store as last seen, for xBestIndex */
   int registered;            /* listed in the context's tables */
   int savepoints;            /* savepoint levels open in the transaction, as xSavepoint told */
   struct cfr_rename *renames; /* RENAMEs in the transaction, undone by ROLLBACK (TO) */
   int nrenames, renames_capacity;
   sqlite3_stmt *statement;   /* the write statement last seen in xUpdate, and which run of it */
-  int statement_run;
+  sqlite3_int64 statement_run;
 } cfr_table;
 
 /* A RENAME inside a transaction: the name before it, and the savepoint levels open then. */

@@ -219,7 +219,7 @@ static int view_for_write(cfr_table *tab, cfr_view **view) {
 
 /* Notes the start of each write statement in the view, so that its writes can be taken back. */
 static void follow_statement(cfr_table *tab, cfr_view *view) {
-  int run;
+  sqlite3_int64 run;
   sqlite3_stmt *stmt = cfr_writing_statement(tab->db, &run);
   if (stmt && stmt == tab->statement && run == tab->statement_run) return;
   tab->statement = stmt;
@@ -333,7 +333,7 @@ int cfr_table_sync_parts(cfr_table **parts, int n) {
     if (tab->tx != CFR_TX_OPEN) continue;
     assert(tab->current);
     tab->tx = CFR_TX_SYNCED;
-    if (!still_in_schema(tab)) {
+    if (tab->created_in_transaction && !still_in_schema(tab)) {
       cfr_view_discard_changes(tab->current->view);
       continue;
     }
@@ -426,6 +426,7 @@ static void settle(cfr_table *tab) {
 void cfr_table_commit(cfr_table *tab) {
   /* SQLite syncs every table of a transaction before committing any: the changes went out there. */
   assert(tab->tx != CFR_TX_OPEN);
+  tab->created_in_transaction = 0;
   settle(tab);
   end_transaction(tab);
   keep_renames(tab);
@@ -433,6 +434,7 @@ void cfr_table_commit(cfr_table *tab) {
 
 int cfr_table_rollback(cfr_table *tab) {
   tab->settle = 0;
+  tab->created_in_transaction = 0;
   cfr_view *view = write_view(tab);
   const char *failure = cfr_context_commit_failure(tab->ctx);
   int sent = tab->tx == CFR_TX_SYNCED;
@@ -479,7 +481,8 @@ void cfr_table_rollback_to(cfr_table *tab, int level) {
   ** database costs little): what was rolled back may have been DDL — a DROP and CREATE of the
   ** table's name — after which the old snapshot is another table's. The savepoints stay open. An
   ** API table's snapshot is of its zone, which no DDL changes. */
-  if (view && !cfr_view_has_changes(view) && tab->tx == CFR_TX_OPEN && tab->store->methods->transactional) {
+  if (view && !cfr_view_has_changes(view) && !cfr_view_has_undo(view) && tab->tx == CFR_TX_OPEN &&
+      tab->store->methods->transactional) {
     int open = cfr_view_savepoints(view);
     end_transaction(tab);
     cfr_table_forget_kept(tab); /* the view just given up, kept as complete */

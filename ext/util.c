@@ -90,10 +90,13 @@ void *cfr_grow(void *items, int *capacity, int need, size_t size) {
   return moved;
 }
 
-sqlite3_stmt *cfr_writing_statement(sqlite3 *db, int *run) {
+sqlite3_stmt *cfr_writing_statement(sqlite3 *db, sqlite3_int64 *run) {
   for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
     if (!sqlite3_stmt_busy(s) || sqlite3_stmt_readonly(s)) continue;
-    *run = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+    /* A statement prepared after another was finalized may get its address, and both are on their
+    ** first run: the connection's change count, which moves only when a write statement ends,
+    ** tells them apart whenever the first one changed anything. */
+    *run = (sqlite3_int64)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0) ^ (sqlite3_total_changes64(db) << 24);
     return s;
   }
   *run = 0;

@@ -232,6 +232,7 @@ void cfr_view_savepoint(cfr_view *view, int level) {
 }
 
 int cfr_view_savepoints(const cfr_view *view) { return view->nmarks; }
+int cfr_view_has_undo(const cfr_view *view) { return view->nundo > 0; }
 
 void cfr_view_release(cfr_view *view, int level) {
   if (level < 0) level = 0;

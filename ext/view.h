@@ -62,6 +62,9 @@ void cfr_view_release(cfr_view *view, int level);
 void cfr_view_rollback_to(cfr_view *view, int level);
 /* How many savepoint levels the view has marks for. */
 int cfr_view_savepoints(const cfr_view *view);
+/* Whether the undo journal holds writes that a ROLLBACK TO of an open savepoint could still take
+** back. */
+int cfr_view_has_undo(const cfr_view *view);
 /* A write statement begins: its writes are journaled, so that cfr_view_statement_undo can take
 ** them back when it fails (SQLite opens no savepoint around some statements, e.g. UPDATE … FROM
 ** on a virtual table in 3.40). */

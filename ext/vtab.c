@@ -49,7 +49,10 @@ static int add_part(cfr_vtab *vt, cfr_store *store) {
   }
   cfr_table *tab;
   int rc = cfr_table_open(&vt->base, vt->db, vt->ctx, vt->schema, vt->name, vt->journal, store, &tab);
-  if (rc == SQLITE_OK) vt->parts[vt->nparts++] = tab;
+  if (rc == SQLITE_OK) {
+    tab->created_in_transaction = vt->created_in_transaction;
+    vt->parts[vt->nparts++] = tab;
+  }
   return rc;
 }
 
@@ -193,6 +196,7 @@ static int connect_vtab(sqlite3 *db, void *aux, int argc, const char *const *arg
   vt->multi = vt->args.zones != NULL;
   if (rc == SQLITE_OK) rc = sqlite3_declare_vtab(db, vt->multi ? many_zones_schema : one_zone_schema);
   if (rc == SQLITE_OK && vt->args.store == CFR_STORE_API) rc = cfr_journal_path(db, vt->schema, &vt->journal);
+  vt->created_in_transaction = create && !sqlite3_get_autocommit(db);
   if (rc == SQLITE_OK && create) cfr_table_forsake(vt->ctx, vt->schema, vt->name);
   if (rc == SQLITE_OK) rc = open_known_parts(vt, create, &why);
   if (rc != SQLITE_OK) {
@@ -315,7 +319,7 @@ static int part_for_new_row(cfr_vtab *vt, sqlite3_value *zone, cfr_table **out) 
 ** on its first row, the lists of every zone the statement has read are fetched together, not one
 ** round trip per zone as its rows reach each zone. */
 static void prefetch_regions(cfr_vtab *vt) {
-  int run;
+  sqlite3_int64 run;
   sqlite3_stmt *stmt = cfr_writing_statement(vt->db, &run);
   if (!vt->multi || (stmt == vt->prefetched && run == vt->prefetched_run)) return;
   vt->prefetched = stmt;

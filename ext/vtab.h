@@ -32,8 +32,9 @@ typedef struct cfr_vtab {
   int multi;                 /* a multi-zone table: rowid table, rows keyed by (zone_id, origin_ip) */
   int resolved;              /* parts are known */
   int joining;               /* a read is making the table join the transaction */
+  int created_in_transaction; /* CREATE VIRTUAL TABLE ran inside BEGIN … COMMIT (see table.h) */
   sqlite3_stmt *prefetched;  /* the write statement (and its run) that fetched the zones' regions */
-  int prefetched_run;
+  sqlite3_int64 prefetched_run;
   cfr_table **parts;
   int nparts;
 } cfr_vtab;

@@ -55,6 +55,7 @@ int cfr_vtab_cursor_close(sqlite3_vtab_cursor *base) {
   sqlite3_free(cur->shared);
   sqlite3_free(cur->rows);
   sqlite3_free(cur);
+  cfr_context_cursor_closed(vt->ctx);
   return SQLITE_OK;
 }
 
@@ -66,6 +67,7 @@ int cfr_vtab_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out) {
   if (!cur) return SQLITE_NOMEM;
   memset(cur, 0, sizeof(*cur));
   cur->base.pVtab = base;
+  cfr_context_cursor_opened(vt->ctx);
   cur->shared = sqlite3_malloc64((sqlite3_uint64)(vt->nparts ? vt->nparts : 1) * sizeof(cfr_shared_view *));
   rc = cur->shared ? SQLITE_OK : SQLITE_NOMEM;
   /* nparts counts the views acquired: those are what closing releases. */

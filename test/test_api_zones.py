@@ -130,6 +130,19 @@ class ListingTests(ZonesTestCase):
         self.assertEqual(len(self.zones_log()), 2)
 
 
+    def test_each_statement_in_the_shell_lists_the_zones_again(self):
+        # The sqlite3 shell prepares each line anew, often where it freed the one before: the
+        # listing a statement shares with its own reads must still not reach the next statement.
+        env = dict(os.environ, CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_BASE_URL=self.fake.api_url)
+        self.fake.clear_log()
+        out = subprocess.run(["sqlite3", "-bail", "-cmd", ".load %s" % so_path(), ":memory:"],
+                             input="SELECT count(*) FROM cloudflare_zones;\n" * 3,
+                             capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len(out.stdout.split()), 3)
+        self.assertEqual(len([e for e in self.fake.log() if e["path"].endswith("/zones")]), 3)
+
+
 class FilterTests(ZonesTestCase):
     def setUp(self):
         super().setUp()

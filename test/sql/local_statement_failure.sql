@@ -49,6 +49,20 @@ INSERT OR ROLLBACK INTO plan(origin_ip, vendor, region) VALUES
 COMMIT;
 SELECT count(*) FROM plan WHERE origin_ip GLOB '10.0.4.*';
 
+.print "# a failing statement after a savepoint takes back its own rows only: a ROLLBACK TO then"
+.print "# still brings back what an earlier statement of the savepoint removed (each statement here is"
+.print "# prepared where the previous one was freed: they are still told apart)"
+BEGIN;
+INSERT INTO plan(origin_ip, vendor, region) VALUES ('10.0.5.1', 'aws', 'us-east-1');
+SAVEPOINT sp1;
+DELETE FROM plan WHERE origin_ip = '10.0.5.1';
+INSERT INTO plan(origin_ip, vendor, region) VALUES ('10.0.5.2', 'azure', 'eastus'), ('10.0.5.2', 'oci', 'us-ashburn-1');
+SELECT count(*) FROM plan WHERE origin_ip GLOB '10.0.5.*';
+ROLLBACK TO sp1;
+SELECT origin_ip, vendor, region FROM plan WHERE origin_ip GLOB '10.0.5.*';
+COMMIT;
+SELECT origin_ip, vendor, region FROM plan_mappings WHERE origin_ip GLOB '10.0.5.*';
+
 .print "# the table in the end"
 SELECT origin_ip FROM plan;
 SELECT count(*) FROM cfregions_unapplied;
