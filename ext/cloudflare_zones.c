@@ -129,7 +129,7 @@ static int list_zones(zones_table *t, zones_cursor *c, const char *const values[
   char *err = NULL;
   int rc = cfr_api_client_open(t->ctx, &settings, &client, &err);
   if (rc == SQLITE_OK)
-    rc = cfr_zones_list_in_statement(t->db, t->ctx, client, values[0], values[1], values[2], &c->list, &err);
+    rc = cfr_zones_list_in_statement(t->ctx, client, values[0], values[1], values[2], &c->list, &err);
   cfr_api_client_close(client);
   cfr_api_settings_clear(&settings);
   if (rc != SQLITE_OK)

@@ -41,8 +41,6 @@ cfr_context *cfr_context_new(sqlite3 *db) {
   return ctx;
 }
 
-sqlite3 *cfr_context_db(const cfr_context *ctx) { return ctx->db; }
-
 /* The entries' strings are owned here; the header shows them as const to everyone else. */
 static void free_unapplied_entry(cfr_unapplied *u) {
   sqlite3_free((char *)u->schema_name);

@@ -12,8 +12,6 @@
 
 /* The state of connection db. */
 cfr_context *cfr_context_new(sqlite3 *db);
-/* The connection. */
-sqlite3 *cfr_context_db(const cfr_context *ctx);
 void cfr_context_free(void *ctx);
 
 /* ---- the connection's origin_cloud_regions tables (for cfregions_pending, cfregions_retry) ---- */

@@ -96,7 +96,7 @@ static int zone_ids(cfr_vtab *vt, char (**ids)[CFR_ZONE_ID_LEN + 1], int *n, cha
     if (rc == SQLITE_OK) *n = 1;
   } else if (rc == SQLITE_OK) {
     cfr_zone_list zones = {0};
-    rc = cfr_zones_list_in_statement(vt->db, vt->ctx, client, NULL, vt->args.account_id[0] ? vt->args.account_id : NULL,
+    rc = cfr_zones_list_in_statement(vt->ctx, client, NULL, vt->args.account_id[0] ? vt->args.account_id : NULL,
                                      NULL, &zones, err);
     if (rc == SQLITE_OK && zones.count > 0 &&
         !(*ids = sqlite3_malloc64((sqlite3_uint64)zones.count * sizeof(**ids))))

@@ -377,9 +377,8 @@ static int copy_list(const cfr_zone_list *from, cfr_zone_list *to) {
   return rc;
 }
 
-int cfr_zones_list_in_statement(sqlite3 *db, cfr_context *ctx, cfr_api_client *client, const char *name,
+int cfr_zones_list_in_statement(cfr_context *ctx, cfr_api_client *client, const char *name,
                                 const char *account_id, const char *status, cfr_zone_list *out, char **err) {
-  (void)db;
   sqlite3_uint64 stamp = cfr_context_statement(ctx);
   char *key = sqlite3_mprintf("%s\x1f%s\x1f%s\x1f%s", cfr_api_client_base_url(client), name ? name : "\x1e",
                               account_id ? account_id : "\x1e", status ? status : "\x1e");

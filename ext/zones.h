@@ -51,7 +51,7 @@ void cfr_zone_list_clear(cfr_zone_list *list);
 /* cfr_zones_list through the connection's last listing: the reads of one execution of a statement
 ** with the same filters share one listing (a report joining cloudflare_zones with a zones='*'
 ** table lists the zones once). A listing never serves a later statement. */
-int cfr_zones_list_in_statement(sqlite3 *db, cfr_context *ctx, cfr_api_client *client, const char *name,
+int cfr_zones_list_in_statement(cfr_context *ctx, cfr_api_client *client, const char *name,
                                 const char *account_id, const char *status, cfr_zone_list *out, char **err);
 
 /* The id of the zone named `name` (compared ignoring case): exactly one visible zone must have
