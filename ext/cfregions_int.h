@@ -63,9 +63,6 @@ void cfr_free_secret(char *secret);
 ** that tells one execution of a statement from the next, and from a statement that wrote before it
 ** at the same address. NULL when none is running. */
 sqlite3_stmt *cfr_writing_statement(sqlite3 *db, sqlite3_int64 *run);
-/* Tells one execution of the running statements from any other: each busy statement and its run
-** count. 0 when none runs. */
-sqlite3_uint64 cfr_statement_stamp(sqlite3 *db);
 
 /* ---- registration (each called once per connection by sqlite3_cfregions_init) ---- */
 

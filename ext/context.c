@@ -3,6 +3,7 @@
 */
 #include "context.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,7 +297,19 @@ int cfr_context_cache_zone_regions(cfr_context *ctx, const char *zone_id, const 
   return SQLITE_OK;
 }
 
-/* ---- the last zone listing ---- */
+/* ---- statements ---- */
+
+/* The busy statements and their run counts, hashed; 0 when none runs. */
+static sqlite3_uint64 busy_statements(sqlite3 *db) {
+  sqlite3_uint64 x = 0;
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    if (!sqlite3_stmt_busy(s)) continue;
+    sqlite3_uint64 h = (sqlite3_uint64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL;
+    h ^= (sqlite3_uint64)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0) * 0xc2b2ae3d27d4eb4fULL;
+    x = (x ^ h) * 0x100000001b3ULL + 1;
+  }
+  return x;
+}
 
 void cfr_context_cursor_opened(cfr_context *ctx) { ctx->open_cursors++; }
 
@@ -312,11 +325,13 @@ void cfr_context_cursor_closed(cfr_context *ctx) {
 }
 
 sqlite3_uint64 cfr_context_statement(const cfr_context *ctx) {
-  sqlite3_uint64 running = cfr_statement_stamp(ctx->db);
+  sqlite3_uint64 running = busy_statements(ctx->db);
   if (running == 0) return 0;
   running ^= ctx->quiet_moments * 0x9e3779b97f4a7c15ULL;
   return running ^ (sqlite3_uint64)sqlite3_total_changes64(ctx->db) * 0xc2b2ae3d27d4eb4fULL;
 }
+
+/* ---- the last zone listing ---- */
 
 void *cfr_context_zone_listing(const cfr_context *ctx) { return ctx->zone_listing; }
 

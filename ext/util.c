@@ -5,7 +5,6 @@
 #include "cfregions_int.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,15 +100,4 @@ sqlite3_stmt *cfr_writing_statement(sqlite3 *db, sqlite3_int64 *run) {
   }
   *run = 0;
   return NULL;
-}
-
-sqlite3_uint64 cfr_statement_stamp(sqlite3 *db) {
-  sqlite3_uint64 x = 0;
-  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
-    if (!sqlite3_stmt_busy(s)) continue;
-    sqlite3_uint64 h = (sqlite3_uint64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL;
-    h ^= (sqlite3_uint64)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0) * 0xc2b2ae3d27d4eb4fULL;
-    x = (x ^ h) * 0x100000001b3ULL + 1;
-  }
-  return x;
 }
